@@ -11,6 +11,7 @@ type SectionModule = { run(options: BenchOptions): Promise<Section> };
 /** Known sections, in the order they run. Each loads lazily so that one missing peer skips only itself. */
 const sections: Record<string, () => Promise<SectionModule>> = {
   protocol: () => import("./protocol.js"),
+  hub: () => import("./hub.js"),
 };
 
 const args = process.argv.slice(2);

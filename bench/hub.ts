@@ -1,0 +1,243 @@
+/**
+ * Hub benchmark: the ssekit hub against Nchan (nginx's pub/sub module) in the same run, each
+ * alone on the machine while measured. Fan-out to 10,000 subscribers of one topic and to 1,000
+ * subscribers on their own topics, publishing over HTTP at increasing rates: delivered events/s
+ * and publish-to-receive latency (p50/p99). Then resident memory per idle subscriber with as many
+ * connections as the open-file limit allows (target 50,000). `--quick`: a few hundred
+ * subscribers for a few seconds. Targets: 50,000 concurrent subscribers in one process;
+ * delivered events/s at least Nchan's at p99 under 100 ms.
+ */
+import { execFileSync } from "node:child_process";
+import { countOf, quantile } from "./hub/histogram.js";
+import { startNchan } from "./hub/nchan.js";
+import { publishAtRate } from "./hub/publisher.js";
+import { startSsekitHub } from "./hub/ssekit-target.js";
+import { PER_PROCESS, SubscriberPool } from "./hub/subscribers.js";
+import { type Target, treeRssBytes } from "./hub/target.js";
+import type { BenchOptions, Section, Table } from "./report.js";
+
+interface FanoutScenario {
+  readonly title: string;
+  readonly subscribers: number;
+  readonly topics: number;
+  /** Publishes per second, in increasing order. */
+  readonly rates: readonly number[];
+  readonly stepMs: number;
+}
+
+interface StepResult {
+  readonly rate: number;
+  readonly acknowledgedPerSecond: number;
+  readonly deliveredPerSecond: number;
+  readonly deliveredShare: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+type StartTarget = (maxConnections: number) => Promise<Target | { skipped: string }>;
+
+const P99_TARGET_MS = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function hardFileLimit(): number {
+  try {
+    return Number(execFileSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim()) || 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+async function fanout(start: StartTarget, scenario: FanoutScenario): Promise<StepResult[] | string> {
+  const target = await start(scenario.subscribers + 1000);
+  if ("skipped" in target) return target.skipped;
+  const pool = await SubscriberPool.start(Math.ceil(scenario.subscribers / PER_PROCESS));
+  try {
+    const topics = Array.from({ length: scenario.topics }, (_, i) => `https://bench.test/topics/${i}`);
+    const connected = await pool.connect(
+      target.host,
+      target.port,
+      topics.map((t) => target.subscribePath(t)),
+      scenario.subscribers,
+    );
+    if (connected.open < scenario.subscribers) {
+      return `only ${connected.open} of ${scenario.subscribers} subscribers connected (${connected.firstError ?? "?"})`;
+    }
+    await sleep(300);
+    await pool.snapshot();
+    const results: StepResult[] = [];
+    for (const rate of scenario.rates) {
+      const began = performance.now();
+      const published = await publishAtRate(target, topics, rate, scenario.stepMs);
+      await sleep(500); // let deliveries in flight arrive
+      const snapshot = await pool.snapshot();
+      const seconds = (performance.now() - began) / 1000;
+      const expected = published.acknowledged * (scenario.subscribers / scenario.topics);
+      const step: StepResult = {
+        rate,
+        acknowledgedPerSecond: published.acknowledged / (scenario.stepMs / 1000),
+        deliveredPerSecond: snapshot.events / seconds,
+        deliveredShare: expected > 0 ? snapshot.events / expected : 0,
+        p50: quantile(snapshot.histogram, 0.5),
+        p99: quantile(snapshot.histogram, 0.99),
+      };
+      results.push(step);
+      console.error(
+        `bench hub: ${target.name} ${scenario.title} ${rate}/s -> ${Math.round(step.deliveredPerSecond)} events/s, ` +
+          `p99 ${step.p99.toFixed(1)} ms (${countOf(snapshot.histogram)} samples)`,
+      );
+      // Past saturation the next, higher rate tells nothing new and takes long to drain.
+      if (step.p99 > 2_000 || step.deliveredShare < 0.5) break;
+    }
+    return results;
+  } finally {
+    await pool.close();
+    await target.stop();
+  }
+}
+
+async function idleMemory(
+  start: StartTarget,
+  subscribers: number,
+): Promise<{ open: number; before: number; after: number } | string> {
+  const target = await start(subscribers + 1000);
+  if ("skipped" in target) return target.skipped;
+  const pool = await SubscriberPool.start(Math.ceil(subscribers / PER_PROCESS));
+  try {
+    await sleep(500);
+    const before = treeRssBytes(target.pids());
+    const topics = Array.from({ length: subscribers }, (_, i) =>
+      target.subscribePath(`https://bench.test/idle/${i}`),
+    );
+    const connected = await pool.connect(target.host, target.port, topics, subscribers);
+    await sleep(1_000);
+    const after = treeRssBytes(target.pids());
+    return { open: connected.open, before, after };
+  } finally {
+    await pool.close();
+    await target.stop();
+  }
+}
+
+function best(results: StepResult[] | string): number {
+  if (typeof results === "string") return Number.NaN;
+  return Math.max(0, ...results.filter((r) => r.p99 < P99_TARGET_MS).map((r) => r.deliveredPerSecond));
+}
+
+export async function run(options: BenchOptions): Promise<Section> {
+  const quick = options.quick;
+  const limit = hardFileLimit();
+  const idleTarget = quick ? 500 : 50_000;
+  const idleCount = Math.min(idleTarget, limit - 500);
+  const scenarios: FanoutScenario[] = quick
+    ? [
+        { title: "one topic", subscribers: 300, topics: 1, rates: [20, 100], stepMs: 1_500 },
+        { title: "own topics", subscribers: 100, topics: 100, rates: [200, 800], stepMs: 1_500 },
+      ]
+    : [
+        { title: "one topic", subscribers: 10_000, topics: 1, rates: [10, 25, 50, 100, 200], stepMs: 5_000 },
+        {
+          title: "own topics",
+          subscribers: 1_000,
+          topics: 1_000,
+          rates: [500, 1_000, 2_000, 4_000],
+          stepMs: 5_000,
+        },
+      ];
+  const servers: { name: string; start: StartTarget }[] = [
+    { name: "ssekit hub", start: () => startSsekitHub() },
+    { name: "Nchan", start: (max) => startNchan(max) },
+  ];
+
+  const tables: Table[] = [];
+  const bests = new Map<string, number[]>();
+  for (const scenario of scenarios) {
+    const rows: (string | number)[][] = [];
+    const notes: string[] = [];
+    for (const server of servers) {
+      const results = await fanout(server.start, scenario);
+      bests.set(server.name, [...(bests.get(server.name) ?? []), best(results)]);
+      if (typeof results === "string") {
+        notes.push(`${server.name} skipped: ${results}`);
+        continue;
+      }
+      for (const r of results) {
+        rows.push([
+          server.name,
+          r.rate,
+          Math.round(r.acknowledgedPerSecond),
+          Math.round(r.deliveredPerSecond),
+          `${(r.deliveredShare * 100).toFixed(1)}%`,
+          Number(r.p50.toFixed(1)),
+          Number(r.p99.toFixed(1)),
+        ]);
+      }
+    }
+    tables.push({
+      title: `Fan-out, ${scenario.title}: ${scenario.subscribers.toLocaleString("en-US")} subscribers on ${scenario.topics.toLocaleString("en-US")} topic${scenario.topics > 1 ? "s" : ""}`,
+      columns: [
+        "server",
+        "publishes/s offered",
+        "publishes/s acked",
+        "delivered events/s",
+        "delivered",
+        "p50 ms",
+        "p99 ms",
+      ],
+      rows,
+      notes: [
+        `Each rate runs ${scenario.stepMs / 1000} s; publishes are form POSTs over 64 keep-alive connections; latency is publish-to-receive, measured by the subscriber processes.`,
+        "Subscribers are raw TCP connections in separate Node processes on the same 2-core machine, so the generator shares the CPU with the server.",
+        ...notes,
+      ],
+    });
+  }
+
+  const summaryRows = scenarios.map((scenario, i) => {
+    const ours = bests.get("ssekit hub")?.[i] ?? Number.NaN;
+    const theirs = bests.get("Nchan")?.[i] ?? Number.NaN;
+    return [
+      scenario.title,
+      Math.round(ours),
+      Number.isNaN(theirs) ? "skipped" : Math.round(theirs),
+      Number.isFinite(ours / theirs) ? `${(ours / theirs).toFixed(2)}x` : "n/a",
+    ];
+  });
+  tables.push({
+    title: `Best delivered events/s with p99 under ${P99_TARGET_MS} ms`,
+    columns: ["scenario", "ssekit hub", "Nchan", "ssekit / Nchan"],
+    rows: summaryRows,
+    notes: ["Target: at least Nchan's figure, measured in the same run."],
+  });
+
+  const memoryRows: (string | number)[][] = [];
+  const memoryNotes: string[] = [];
+  for (const server of servers) {
+    const result = await idleMemory(server.start, idleCount);
+    if (typeof result === "string") {
+      memoryNotes.push(`${server.name} skipped: ${result}`);
+      continue;
+    }
+    memoryRows.push([
+      server.name,
+      result.open,
+      Math.round(result.before / 2 ** 20),
+      Math.round(result.after / 2 ** 20),
+      Number(((result.after - result.before) / Math.max(1, result.open) / 1024).toFixed(1)),
+    ]);
+  }
+  if (idleCount < idleTarget) {
+    memoryNotes.push(
+      `Target is ${idleTarget.toLocaleString("en-US")} subscribers; this machine's hard limit on open files per process is ${limit.toLocaleString("en-US")} (ulimit -Hn), so ${idleCount.toLocaleString("en-US")} were opened.`,
+    );
+  }
+  tables.push({
+    title: "Memory per idle subscriber (each on its own topic)",
+    columns: ["server", "subscribers open", "RSS before MiB", "RSS after MiB", "KiB per subscriber"],
+    rows: memoryRows,
+    notes: [
+      "Resident memory of the server's processes (Nchan: nginx master and worker) before and after connecting.",
+      ...memoryNotes,
+    ],
+  });
+  return { name: "hub", tables };
+}

@@ -1,0 +1,86 @@
+/**
+ * Runs the ssekit hub for the benchmark exactly as users do (`ssekit hub`, memory store,
+ * anonymous subscribers) in a child process with the open-file limit raised, and publishes to it
+ * over keep-alive HTTP with a publisher JWT. Not responsible for measuring.
+ */
+import { once } from "node:events";
+import { Agent } from "node:http";
+import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
+import { spawnWithFileLimit } from "./subscribers.js";
+import { httpPost, type Target } from "./target.js";
+
+const CLI = fileURLToPath(new URL("../../packages/hub/src/cli.ts", import.meta.url));
+const KEY = "bench-key-bench-key-bench-key-0123456789";
+
+export async function startSsekitHub(): Promise<Target> {
+  const child = spawnWithFileLimit([
+    process.execPath,
+    "--conditions=ssekit-source",
+    "--import",
+    "tsx",
+    CLI,
+    "hub",
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--store",
+    "memory",
+    "--jwt-key",
+    KEY,
+    "--anonymous",
+    "--log-level",
+    "error",
+  ]);
+  let output = "";
+  const url = await new Promise<URL>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      const match = /ssekit hub listening on (\S+)/.exec(output);
+      if (match?.[1]) {
+        child.stdout?.off("data", onData);
+        child.stdout?.resume();
+        resolve(new URL(match[1]));
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`ssekit hub exited (${code}) before listening:\n${output}`)),
+    );
+  });
+  const token = await new SignJWT({ mercure: { publish: ["*"] } })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode(KEY));
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const host = url.hostname;
+  const port = Number(url.port);
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/x-www-form-urlencoded" };
+  return {
+    name: "ssekit hub",
+    host,
+    port,
+    subscribePath: (topic) => `/.well-known/mercure?topic=${encodeURIComponent(topic)}`,
+    publish: (topic, data) =>
+      httpPost(
+        agent,
+        { host, port, path: "/.well-known/mercure" },
+        headers,
+        new URLSearchParams({ topic, data }).toString(),
+      ),
+    pids: () => (child.pid === undefined ? [] : [child.pid]),
+    async stop() {
+      agent.destroy();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, "exit");
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
