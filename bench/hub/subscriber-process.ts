@@ -17,66 +17,86 @@ function send(message: FromSubscriber): void {
   process.send?.(message);
 }
 
-/** Per-connection state: headers, then chunked body: size line, data, CRLF. */
-class Connection {
-  headersDone = false;
-  head = "";
-  chunkRemaining = -1; // -1: reading a size line
-  sizeLine = "";
-  skipCrlf = 0;
-  line = "";
+const LF = 10;
+const CR = 13;
+const DATA_PREFIX = [100, 97, 116, 97, 58]; // "data:"
 
-  /** Feeds body bytes (already de-chunked) into the SSE line reader. */
-  body(text: string): void {
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", start);
-      if (nl === -1) {
-        this.line += text.slice(start);
-        return;
-      }
-      const line = this.line + text.slice(start, nl);
-      this.line = "";
-      start = nl + 1;
-      if (line.startsWith("data:")) {
-        const value = Number(line.slice(line.charCodeAt(5) === 32 ? 6 : 5));
-        if (Number.isFinite(value)) {
-          events++;
-          const index = bucketOf(wallClockMs() - value);
-          histogram[index] = (histogram[index] ?? 0) + 1;
+/**
+ * Per-connection state, byte by byte with no allocation: HTTP chunked framing (size line, data,
+ * CRLF), then SSE lines, of which only `data:` lines holding a number are read.
+ */
+class Connection {
+  chunked = false;
+  /** Chunked framing: -1 while reading a size line, else bytes left in the chunk. */
+  chunkLeft = -1;
+  chunkSize = 0;
+  skip = 0;
+  /** SSE line: index into "data:" while matching, 5 in the value, 6 when the line is ignored. */
+  match = 0;
+  whole = 0;
+  fraction = 0;
+  scale = 1;
+  digits = 0;
+
+  feed(buf: Buffer, from: number): void {
+    if (!this.chunked) {
+      for (let i = from; i < buf.length; i++) this.sse(buf[i] ?? 0);
+      return;
+    }
+    for (let i = from; i < buf.length; i++) {
+      const byte = buf[i] ?? 0;
+      if (this.skip > 0) {
+        this.skip--;
+      } else if (this.chunkLeft === -1) {
+        if (byte === LF) {
+          this.chunkLeft = this.chunkSize;
+          this.chunkSize = 0;
+          if (this.chunkLeft === 0) {
+            this.chunkLeft = -1;
+            this.skip = 2;
+          }
+        } else {
+          const hex = byte <= 57 ? byte - 48 : (byte | 32) - 87;
+          if (hex >= 0 && hex < 16) this.chunkSize = this.chunkSize * 16 + hex;
+        }
+      } else {
+        this.sse(byte);
+        if (--this.chunkLeft === 0) {
+          this.chunkLeft = -1;
+          this.skip = 2;
         }
       }
     }
   }
 
-  chunked(text: string): void {
-    let i = 0;
-    while (i < text.length) {
-      if (this.skipCrlf > 0) {
-        i++;
-        this.skipCrlf--;
-        continue;
+  private sse(byte: number): void {
+    if (byte === LF || byte === CR) {
+      if (this.match === 5 && this.digits > 0) {
+        events++;
+        const index = bucketOf(wallClockMs() - (this.whole + this.fraction));
+        histogram[index] = (histogram[index] ?? 0) + 1;
       }
-      if (this.chunkRemaining === -1) {
-        const nl = text.indexOf("\n", i);
-        if (nl === -1) {
-          this.sizeLine += text.slice(i);
-          return;
+      this.match = 0;
+      this.whole = 0;
+      this.fraction = 0;
+      this.scale = 1;
+      this.digits = 0;
+      return;
+    }
+    if (this.match < 5) {
+      this.match = byte === DATA_PREFIX[this.match] ? this.match + 1 : 6;
+    } else if (this.match === 5) {
+      if (byte >= 48 && byte <= 57) {
+        this.digits++;
+        if (this.scale === 1) this.whole = this.whole * 10 + (byte - 48);
+        else {
+          this.fraction += (byte - 48) * this.scale;
+          this.scale /= 10;
         }
-        this.chunkRemaining = Number.parseInt((this.sizeLine + text.slice(i, nl)).trim(), 16);
-        this.sizeLine = "";
-        i = nl + 1;
-        if (!Number.isFinite(this.chunkRemaining)) this.chunkRemaining = -1;
-        continue;
-      }
-      // Chunk sizes count bytes; the benchmark's data is ASCII, so characters are bytes.
-      const take = Math.min(this.chunkRemaining, text.length - i);
-      this.body(text.slice(i, i + take));
-      i += take;
-      this.chunkRemaining -= take;
-      if (this.chunkRemaining === 0) {
-        this.chunkRemaining = -1;
-        this.skipCrlf = 2;
+      } else if (byte === 46 && this.scale === 1) {
+        this.scale = 0.1;
+      } else if (!(byte === 32 && this.digits === 0)) {
+        this.match = 6;
       }
     }
   }
@@ -93,7 +113,8 @@ async function connectAll(message: Extract<ToSubscriber, { cmd: "connect" }>): P
       const localAddress = message.localAddresses[i % message.localAddresses.length];
       const socket = connect({ host: message.host, port: message.port, localAddress });
       const state = new Connection();
-      let chunked = false;
+      let head = "";
+      let headersDone = false;
       let settled = false;
       const settle = (ok: boolean, reason?: string) => {
         if (settled) return;
@@ -105,34 +126,33 @@ async function connectAll(message: Extract<ToSubscriber, { cmd: "connect" }>): P
         }
         resolve();
       };
-      socket.setEncoding("latin1");
       socket.setNoDelay(true);
       socket.on("connect", () => {
         socket.write(
           `GET ${path} HTTP/1.1\r\nHost: ${message.host}:${message.port}\r\nAccept: text/event-stream\r\n\r\n`,
         );
       });
-      socket.on("data", (text: string) => {
-        if (!state.headersDone) {
-          state.head += text;
-          const end = state.head.indexOf("\r\n\r\n");
-          if (end === -1) return;
-          state.headersDone = true;
-          const head = state.head.slice(0, end);
-          const rest = state.head.slice(end + 4);
-          state.head = "";
-          if (!/^HTTP\/1\.[01] 200/.test(head)) {
-            settle(false, head.split("\r\n")[0]);
-            socket.destroy();
-            return;
-          }
-          chunked = /\r\ntransfer-encoding:\s*chunked/i.test(head);
-          sockets.push(socket);
-          settle(true);
-          if (rest) chunked ? state.chunked(rest) : state.body(rest);
+      socket.on("data", (buf: Buffer) => {
+        if (headersDone) {
+          state.feed(buf, 0);
           return;
         }
-        chunked ? state.chunked(text) : state.body(text);
+        const before = head.length;
+        head += buf.toString("latin1");
+        const end = head.indexOf("\r\n\r\n");
+        if (end === -1) return;
+        headersDone = true;
+        const status = head.slice(0, end);
+        head = "";
+        if (!/^HTTP\/1\.[01] 200/.test(status)) {
+          settle(false, status.split("\r\n")[0]);
+          socket.destroy();
+          return;
+        }
+        state.chunked = /\r\ntransfer-encoding:\s*chunked/i.test(status);
+        sockets.push(socket);
+        settle(true);
+        state.feed(buf, end + 4 - before);
       });
       socket.on("error", (error) => settle(false, error.message));
       socket.on("close", () => settle(false, "closed"));
