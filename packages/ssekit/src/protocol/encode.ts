@@ -84,9 +84,26 @@ export function encode(message: EventMessage): string {
   return out === "" ? "" : `${out}\n`;
 }
 
+/**
+ * A scratch buffer for `encodeBytes`: `encodeInto` plus one copy is several times faster than
+ * `TextEncoder.encode` for small messages, which allocates through a slower path.
+ */
+let scratch = new Uint8Array(16_384);
+
+/** Encodes UTF-8 text to a new, exactly sized Uint8Array. */
+export function utf8Bytes(text: string): Uint8Array {
+  // A UTF-16 code unit never takes more than three UTF-8 bytes.
+  if (text.length * 3 > scratch.length) {
+    if (text.length * 3 > 1_048_576) return encoder.encode(text);
+    scratch = new Uint8Array(text.length * 3);
+  }
+  const { written } = encoder.encodeInto(text, scratch);
+  return scratch.slice(0, written);
+}
+
 /** Encodes a message to UTF-8 bytes: encode once, write the same bytes to every recipient. */
 export function encodeBytes(message: EventMessage): Uint8Array {
-  return encoder.encode(encode(message));
+  return utf8Bytes(encode(message));
 }
 
 /** Encodes a comment line, as used for heartbeats. */

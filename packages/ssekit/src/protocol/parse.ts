@@ -11,7 +11,7 @@
  * common LF-only stream takes a tight loop, and values are slices of the decoded chunk.
  */
 import type { ParsedEvent } from "./types.js";
-import { bindDecoder } from "./utf8.js";
+import { Utf8Decoder } from "./utf8.js";
 
 /** What the parser reports. Only `onEvent` is required. */
 export interface ParserCallbacks {
@@ -276,15 +276,14 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
 
   // An unfinished line, kept as bytes so that it is decoded once, whole, when its line break arrives.
   let pending = new Uint8Array(1024);
-  let pendingDecode = bindDecoder(pending);
   let pendingLength = 0;
+  const decoder = new Utf8Decoder();
 
   function reserve(extra: number): void {
     if (pendingLength + extra <= pending.length) return;
     const grown = new Uint8Array(Math.max(pending.length * 2, pendingLength + extra));
     grown.set(pending.subarray(0, pendingLength));
     pending = grown;
-    pendingDecode = bindDecoder(pending);
   }
 
   function text(decoded: string): void {
@@ -297,7 +296,7 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
   }
 
   function flushPending(): void {
-    const line = pendingDecode(0, pendingLength);
+    const line = decoder.decode(pending.subarray(0, pendingLength));
     pendingLength = 0;
     text(line);
   }
@@ -316,9 +315,9 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
   /** Large chunks: decode everything up to the last line break at once; keep the rest as bytes. */
   function feedLarge(chunk: Uint8Array): void {
     const n = chunk.length;
-    const lastLF = chunk.lastIndexOf(LF);
-    const lastCR = chunk.lastIndexOf(CR);
-    const last = lastLF > lastCR ? lastLF : lastCR;
+    // The last line break is usually near the end: a short backward scan finds it.
+    let last = n - 1;
+    while (last >= 0 && chunk[last] !== LF && chunk[last] !== CR) last--;
     if (last === -1) {
       reserve(n);
       pending.set(chunk, pendingLength);
@@ -336,7 +335,8 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
       flushPending();
       start = first + 1;
     }
-    if (start <= last) text(bindDecoder(chunk)(start, last + 1));
+    if (start <= last)
+      text(decoder.decode(start === 0 && last === n - 1 ? chunk : chunk.subarray(start, last + 1)));
     if (last + 1 < n) {
       reserve(n - last - 1);
       pending.set(chunk.subarray(last + 1), pendingLength);
