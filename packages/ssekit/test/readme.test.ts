@@ -1,0 +1,75 @@
+/**
+ * Runs every README.md code block whose info string is exactly `ts test`, each as a standalone
+ * ES module (with the workspace's package names resolvable), and requires it to exit with 0.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+
+const root = new URL("../../../", import.meta.url).pathname;
+const readme = readFileSync(join(root, "README.md"), "utf8");
+// Inside the repository (and git-ignored) so that `ssekit/...` resolves through node_modules.
+const dir = join(root, ".tmp", `readme-${process.pid}`);
+
+interface Block {
+  readonly heading: string;
+  readonly line: number;
+  readonly code: string;
+}
+
+function blocks(markdown: string): Block[] {
+  const found: Block[] = [];
+  let heading = "(top)";
+  const lines = markdown.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (line.startsWith("#")) heading = line.replace(/^#+\s*/, "");
+    if (line.trim() === "```ts test") {
+      const start = i + 1;
+      let end = start;
+      while (end < lines.length && lines[end]?.trim() !== "```") end++;
+      found.push({ heading, line: start, code: lines.slice(start, end).join("\n") });
+      i = end;
+    }
+  }
+  return found;
+}
+
+function run(file: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--conditions=ssekit-source", "--import", "tsx", file], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+const examples = blocks(readme);
+
+describe("README examples", () => {
+  mkdirSync(dir, { recursive: true });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("the README has runnable examples", () => {
+    assert.ok(examples.length > 0);
+  });
+
+  for (const [index, block] of examples.entries()) {
+    test(`${block.heading} (README.md line ${block.line})`, { timeout: 30_000 }, async () => {
+      const file = join(dir, `example-${index}.ts`);
+      writeFileSync(file, block.code);
+      const { code, output } = await run(file);
+      assert.equal(code, 0, `example at README.md line ${block.line} failed:\n${output}`);
+    });
+  }
+});
