@@ -37,12 +37,17 @@ function tick(event) {
   } catch {
     return;
   }
-  const { symbol, price, time, seq } = tickData;
+  const { symbol, price, time, run, seq } = tickData;
   if (typeof symbol !== "string" || typeof price !== "number") return;
   let state = symbols.get(symbol);
   if (!state) {
-    state = { first: price, last: price, seq: seq - 1, card: card(symbol) };
+    state = { first: price, last: price, run, seq: seq - 1, card: card(symbol) };
     symbols.set(symbol, state);
+  }
+  // A new run means the hub (and its ticker) restarted: sequence numbers start over.
+  if (state.run !== run) {
+    state.run = run;
+    state.seq = seq - 1;
   }
   if (typeof seq === "number") {
     if (seq <= state.seq) return; // already seen (a replay overlapping what we had)

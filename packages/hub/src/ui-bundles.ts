@@ -1,0 +1,81 @@
+/**
+ * The browser bundles the web console and demos import: `ssekit/client` (the EventSource with tab
+ * sharing) and `ssekit/protocol` (the console's parser), each as one ES module. Prebuilt files in
+ * `dist/ui/` (written by `npm run build:ui`) are served when present; otherwise, and always when
+ * the hub runs from its TypeScript sources, they are bundled on first request with esbuild and
+ * kept in memory. Not responsible for HTTP (ui-routes.ts serves them).
+ */
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+/** The bundles by the file name pages import them as, and the module each one re-exports. */
+export const BUNDLES: Readonly<Record<string, string>> = {
+  "ssekit-client.js": "ssekit/client",
+  "ssekit-protocol.js": "ssekit/protocol",
+};
+
+export class UiBundleError extends Error {
+  readonly code = "UI_BUNDLE_UNAVAILABLE";
+  constructor(message: string) {
+    super(message);
+    this.name = "UiBundleError";
+  }
+}
+
+const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
+const PREBUILT_DIR = fileURLToPath(new URL("../dist/ui/", import.meta.url));
+/** Running from src/*.ts (npm start, tests): always bundle the current sources. */
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+
+const cache = new Map<string, Promise<string>>();
+
+/** Bundles `specifier` for browsers with esbuild (a development dependency). */
+export async function bundleModule(specifier: string): Promise<string> {
+  let esbuild: typeof import("esbuild");
+  try {
+    esbuild = await import("esbuild");
+  } catch {
+    throw new UiBundleError(
+      `cannot bundle ${specifier} for the browser: esbuild is not installed; run "npm run build:ui" or install esbuild`,
+    );
+  }
+  const result = await esbuild.build({
+    stdin: { contents: `export * from ${JSON.stringify(specifier)};`, resolveDir: PACKAGE_DIR, loader: "js" },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: FROM_SOURCE ? ["ssekit-source"] : [],
+    write: false,
+    logLevel: "silent",
+    legalComments: "none",
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new UiBundleError(`esbuild produced no output for ${specifier}`);
+  return output.text;
+}
+
+async function load(name: string, specifier: string): Promise<string> {
+  if (!FROM_SOURCE) {
+    try {
+      return await readFile(`${PREBUILT_DIR}${name}`, "utf8");
+    } catch {
+      // Not prebuilt: bundle below.
+    }
+  }
+  return bundleModule(specifier);
+}
+
+/** The source of bundle `name` (a key of BUNDLES), or undefined when there is no such bundle. */
+export function bundle(name: string): Promise<string> | undefined {
+  const specifier = BUNDLES[name];
+  if (specifier === undefined) return undefined;
+  let pending = cache.get(name);
+  if (!pending) {
+    pending = load(name, specifier);
+    // A failed build is not cached, so fixing the cause and reloading the page is enough.
+    pending.catch(() => cache.delete(name));
+    cache.set(name, pending);
+  }
+  return pending;
+}
