@@ -80,11 +80,16 @@ export class LineChart {
     ctx.clearRect(0, 0, width, height);
 
     let latest = 0;
+    let earliest = Number.POSITIVE_INFINITY;
     for (const { points } of this.series.values()) {
-      if (points.length > 0) latest = Math.max(latest, points[points.length - 1].t);
+      if (points.length === 0) continue;
+      latest = Math.max(latest, points[points.length - 1].t);
+      earliest = Math.min(earliest, points[0].t);
     }
     const end = latest || Date.now();
-    const start = end - this.windowMs;
+    // Until the window fills up, zoom in on the data there is (at least 10 s).
+    const span = this.axes ? Math.min(this.windowMs, Math.max(10_000, end - earliest)) : this.windowMs;
+    const start = end - span;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     let visible = 0;
@@ -116,7 +121,7 @@ export class LineChart {
     const bottom = this.axes ? 24 : 3;
     const plotW = Math.max(1, width - left - right);
     const plotH = Math.max(1, height - top - bottom);
-    const x = (t) => left + ((t - start) / this.windowMs) * plotW;
+    const x = (t) => left + ((t - start) / span) * plotW;
     const y = (v) => top + (1 - (v - min) / (max - min)) * plotH;
 
     const muted = cssVar("--muted", "#888");
@@ -139,9 +144,14 @@ export class LineChart {
       }
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
-      const step = this.windowMs / 6;
+      const step = Math.max(1000, Math.round(span / 6 / 1000) * 1000);
       for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
-        const label = new Date(t).toLocaleTimeString([], { minute: "2-digit", second: "2-digit" });
+        const label = new Date(t).toLocaleTimeString([], {
+          hour12: false,
+          hour: "2-digit",
+          minute: "2-digit",
+          second: "2-digit",
+        });
         ctx.fillText(label, x(t), height - bottom + 6);
       }
       // Legend
@@ -163,7 +173,7 @@ export class LineChart {
     ctx.clip();
     for (const [name, { points }] of this.series) {
       const color = this.colorOf(name);
-      const inWindow = points.filter((p) => p.t >= start - this.windowMs / 20);
+      const inWindow = points.filter((p) => p.t >= start - span / 20);
       if (inWindow.length === 0) continue;
       ctx.strokeStyle = color;
       ctx.lineWidth = this.axes ? 2 : 1.5;

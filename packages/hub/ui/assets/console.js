@@ -18,7 +18,9 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const MAX_EVENTS = 200;
-const topics = new Set(JSON.parse(localStorage.getItem("ssekit.console.topics") ?? '["*"]'));
+/** The publish form's default topic, and the demos' notifications (the live ticker is left out: it is busy). */
+const DEFAULT_TOPICS = ["https://example.com/books/{id}", "notifications"];
+const topics = new Set(JSON.parse(localStorage.getItem("ssekit.console.topics") ?? "null") ?? DEFAULT_TOPICS);
 let stream = null;
 let received = 0;
 

@@ -139,7 +139,11 @@ export async function readFigures() {
 /** Formats a data string for display: pretty-printed when it is JSON. */
 export function prettyData(data) {
   try {
-    return JSON.stringify(JSON.parse(data), null, 2);
+    const value = JSON.parse(data);
+    const compact = JSON.stringify(value);
+    return compact.length <= 72
+      ? compact.replaceAll('","', '", "').replaceAll(/":(?=\S)/g, '": ')
+      : JSON.stringify(value, null, 2);
   } catch {
     return data;
   }
