@@ -5,7 +5,7 @@
  * the hub runs from its TypeScript sources, they are bundled on first request with esbuild and
  * kept in memory. Not responsible for HTTP (ui-routes.ts serves them).
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 /** The bundles by the file name pages import them as, and the module each one re-exports. */
@@ -78,4 +78,19 @@ export function bundle(name: string): Promise<string> | undefined {
     cache.set(name, pending);
   }
   return pending;
+}
+
+/**
+ * Writes every bundle into `dir` (default: the package's dist/ui/), so that a hub installed
+ * without esbuild can serve them. Run by `npm run build:ui`. Resolves with the files written.
+ */
+export async function writeBundles(dir: string = PREBUILT_DIR): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  for (const [name, specifier] of Object.entries(BUNDLES)) {
+    const path = `${dir.replace(/\/?$/, "/")}${name}`;
+    await writeFile(path, await bundleModule(specifier));
+    written.push(path);
+  }
+  return written;
 }
