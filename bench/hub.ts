@@ -36,6 +36,20 @@ interface StepResult {
 
 type StartTarget = (maxConnections: number) => Promise<Target | { skipped: string }>;
 
+/** Starts a server, turning a failure to start into a skip note rather than failing the whole run. */
+async function startOrSkip(
+  start: StartTarget,
+  maxConnections: number,
+): Promise<Target | { skipped: string }> {
+  try {
+    return await start(maxConnections);
+  } catch (error) {
+    return {
+      skipped: `did not start: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+    };
+  }
+}
+
 const P99_TARGET_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,7 +62,7 @@ function hardFileLimit(): number {
 }
 
 async function fanout(start: StartTarget, scenario: FanoutScenario): Promise<StepResult[] | string> {
-  const target = await start(scenario.subscribers + 1000);
+  const target = await startOrSkip(start, scenario.subscribers + 1000);
   if ("skipped" in target) return target.skipped;
   const pool = await SubscriberPool.start(Math.ceil(scenario.subscribers / PER_PROCESS));
   try {
@@ -101,7 +115,7 @@ async function idleMemory(
   start: StartTarget,
   subscribers: number,
 ): Promise<{ open: number; before: number; after: number } | string> {
-  const target = await start(subscribers + 1000);
+  const target = await startOrSkip(start, subscribers + 1000);
   if ("skipped" in target) return target.skipped;
   const pool = await SubscriberPool.start(Math.ceil(subscribers / PER_PROCESS));
   try {

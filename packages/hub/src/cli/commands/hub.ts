@@ -1,0 +1,103 @@
+/**
+ * `ssekit hub`: resolves the settings (flags > environment > config file > `--dev` > defaults),
+ * starts the hub core, prints `ssekit hub listening on URL` as soon as it accepts connections, and
+ * shuts it down gracefully on SIGTERM or SIGINT (a second signal exits at once). Not responsible
+ * for serving requests: that is the hub core (createHub).
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { loadHubCore } from "../core.js";
+import { devBanner } from "../dev.js";
+import { CliRuntimeError, CliUsageError } from "../errors.js";
+import { nameCoreSetting, toHubConfigInput } from "../hub-config.js";
+import type { CommandIo } from "../io.js";
+import { planHub } from "../plan.js";
+import { numberSetting, type ResolvedSettings, stringSetting } from "../resolve.js";
+import { SETTINGS } from "../settings.js";
+
+function helpText(): string {
+  const rows = SETTINGS.filter((s) => s.help !== "").map((s) => {
+    const flag = s.flags[0] ?? "";
+    const left = `  --${flag}${s.placeholder ? ` ${s.placeholder}` : ""}`;
+    const env = s.env.length > 0 ? `  [${s.env.join(", ")}]` : "";
+    return `${left.padEnd(34)}${s.help}${env}`;
+  });
+  return `Usage: ssekit hub [options]
+
+Starts a Mercure-protocol hub: publish with POST /.well-known/mercure, subscribe with
+GET /.well-known/mercure?topic=... . Settings come from flags, then environment variables
+(in brackets), then the --config file, then defaults.
+
+Options:
+${rows.join("\n")}
+  --jwt-key KEY                   sets both JWT keys  [MERCURE_JWT_KEY]
+  --jwt-alg ALG                   sets both JWT algorithms
+  --config FILE                   JSON file of settings, keys in camelCase: {"port": 3000, "store": "memory"}
+  --dev                           development: anonymous subscribers, SQLite at ./data/ssekit-hub.db,
+                                  a generated key printed with ready-to-use JWTs and curl commands
+  -h, --help                      show this help
+`;
+}
+
+function prepareStore(settings: ResolvedSettings): void {
+  const store = stringSetting(settings, "store");
+  if (store?.startsWith("sqlite:")) {
+    const path = store.slice("sqlite:".length);
+    if (path !== "" && path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  }
+}
+
+export async function hubCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const plan = planHub(argv, io.env);
+  if (plan === "help") {
+    io.stdout.write(helpText());
+    return 0;
+  }
+  const { settings } = plan;
+  const input = toHubConfigInput(settings, plan.dev);
+  const core = await loadHubCore();
+  let config: unknown;
+  try {
+    config = core.resolveConfig(input);
+  } catch (error) {
+    const setting = core.configErrorSetting(error);
+    if (setting !== undefined && error instanceof Error) {
+      throw new CliUsageError("BAD_CONFIG", `${nameCoreSetting(settings, setting)}: ${error.message}`);
+    }
+    throw error;
+  }
+  prepareStore(settings);
+
+  const hub = await core.createHub(config);
+  let address: { url: string };
+  try {
+    address = await hub.listen(numberSetting(settings, "port"), stringSetting(settings, "host"));
+  } catch (error) {
+    await hub.close({ retryMs: 0 }).catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliRuntimeError("START_FAILED", `ssekit hub: cannot listen (${reason})`);
+  }
+  io.stdout.write(`ssekit hub listening on ${address.url}\n`);
+  if (plan.dev) io.stdout.write(await devBanner(address.url, settings, plan.generatedKey));
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (received: NodeJS.Signals) => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      // A second signal while closing means "now": exit without waiting for the store or clients.
+      const now = (again: NodeJS.Signals) => {
+        io.stderr.write(`ssekit hub: ${again} again, exiting now\n`);
+        process.exit(1);
+      };
+      process.once("SIGTERM", now);
+      process.once("SIGINT", now);
+      resolve(received);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  io.stderr.write(`ssekit hub: ${signal}, closing (a second signal exits at once)\n`);
+  await hub.close({ retryMs: 1_000 });
+  io.stderr.write("ssekit hub: closed\n");
+  return 0;
+}
