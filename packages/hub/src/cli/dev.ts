@@ -40,7 +40,11 @@ export async function devBanner(
   generatedKey: string | undefined,
 ): Promise<string> {
   const hubUrl = `${url.replace(/\/$/, "")}/.well-known/mercure`;
-  const lines: string[] = ["", "ssekit hub (development mode): anonymous subscribers allowed"];
+  const lines: string[] = [
+    "",
+    "ssekit hub (development mode): anonymous subscribers allowed",
+    `  web console: ${url.replace(/\/$/, "")}/`,
+  ];
   if (generatedKey !== undefined) {
     lines.push(`  generated JWT key (HS256, valid for this run only): ${generatedKey}`);
   }
@@ -66,7 +70,7 @@ export async function devBanner(
   lines.push(
     "",
     "  subscribe:",
-    `    curl -N '${hubUrl}?topic=https://example.com/books/{id}'`,
+    `    curl -N '${hubUrl}?topic=${encodeURIComponent("https://example.com/books/{id}")}'`,
     "",
     `  or: SSEKIT_HUB_URL=${hubUrl} npx ssekit sub 'https://example.com/books/{id}'`,
     "",

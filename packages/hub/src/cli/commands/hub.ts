@@ -47,6 +47,26 @@ function prepareStore(settings: ResolvedSettings): void {
   }
 }
 
+/** Resolves on the first SIGTERM or SIGINT; a second one exits the process at once. */
+function waitForStopSignal(io: CommandIo): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (received: NodeJS.Signals) => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      // A second signal while closing means "now": exit without waiting for the store or clients.
+      const now = (again: NodeJS.Signals) => {
+        io.stderr.write(`ssekit hub: ${again} again, exiting now\n`);
+        process.exit(1);
+      };
+      process.once("SIGTERM", now);
+      process.once("SIGINT", now);
+      resolve(received);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
+
 export async function hubCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const plan = planHub(argv, io.env);
   if (plan === "help") {
@@ -68,6 +88,8 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
   }
   prepareStore(settings);
 
+  // Listen for signals before announcing the URL: whoever reads that line may signal at once.
+  const stopSignal = waitForStopSignal(io);
   const hub = await core.createHub(config);
   let address: { url: string };
   try {
@@ -80,22 +102,7 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
   io.stdout.write(`ssekit hub listening on ${address.url}\n`);
   if (plan.dev) io.stdout.write(await devBanner(address.url, settings, plan.generatedKey));
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (received: NodeJS.Signals) => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      // A second signal while closing means "now": exit without waiting for the store or clients.
-      const now = (again: NodeJS.Signals) => {
-        io.stderr.write(`ssekit hub: ${again} again, exiting now\n`);
-        process.exit(1);
-      };
-      process.once("SIGTERM", now);
-      process.once("SIGINT", now);
-      resolve(received);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+  const signal = await stopSignal;
   io.stderr.write(`ssekit hub: ${signal}, closing (a second signal exits at once)\n`);
   await hub.close({ retryMs: 1_000 });
   io.stderr.write("ssekit hub: closed\n");
