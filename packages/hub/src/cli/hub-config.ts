@@ -6,7 +6,7 @@
  * the core's `resolveConfig` owns those.
  */
 import { readFileSync } from "node:fs";
-import type { CoreConfigInput } from "./core.js";
+import type { HubConfigInput } from "../config.js";
 import { CliUsageError } from "./errors.js";
 import {
   booleanSetting,
@@ -29,7 +29,7 @@ function readPem(settings: ResolvedSettings, name: "tlsCert" | "tlsKey"): string
   }
 }
 
-export function toHubConfigInput(settings: ResolvedSettings, dev: boolean): CoreConfigInput {
+export function toHubConfigInput(settings: ResolvedSettings, dev: boolean): HubConfigInput {
   const cert = readPem(settings, "tlsCert");
   const key = readPem(settings, "tlsKey");
   if ((cert === undefined) !== (key === undefined)) {
@@ -66,8 +66,11 @@ const CORE_TO_CLI: Readonly<Record<string, SettingName>> = {
   store: "store",
   anonymous: "anonymous",
   corsOrigins: "corsOrigins",
+  cors: "corsOrigins",
   publisherJwtKey: "publisherJwtKey",
+  publisherKey: "publisherJwtKey",
   subscriberJwtKey: "subscriberJwtKey",
+  subscriberKey: "subscriberJwtKey",
   publisherJwtAlg: "publisherJwtAlg",
   subscriberJwtAlg: "subscriberJwtAlg",
   jwksUrl: "jwksUrl",
@@ -78,6 +81,7 @@ const CORE_TO_CLI: Readonly<Record<string, SettingName>> = {
   "tls.cert": "tlsCert",
   "tls.key": "tlsKey",
   logLevel: "logLevel",
+  logger: "logLevel",
 };
 
 /** The name to show for a core setting: the flag or variable the user used, else the core's own name. */

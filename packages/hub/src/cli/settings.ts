@@ -58,7 +58,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: ["SSEKIT_HOST"],
     kind: "string",
     placeholder: "HOST",
-    help: "address to bind (default: all interfaces)",
+    help: "address to bind; 0.0.0.0 for every interface (default 127.0.0.1)",
   },
   {
     name: "store",
@@ -66,7 +66,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: ["SSEKIT_STORE"],
     kind: "string",
     placeholder: "STORE",
-    help: "memory | sqlite:PATH | redis://HOST:PORT (default: the hub's SQLite file)",
+    help: "memory | sqlite:PATH | redis://HOST:PORT (default sqlite:./data/ssekit-hub.db)",
   },
   {
     name: "anonymous",
@@ -129,7 +129,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: ["SSEKIT_HISTORY_MAX_EVENTS"],
     kind: "integer",
     placeholder: "N",
-    help: "keep at most N updates for replay",
+    help: "keep at most N updates for replay (default 100000)",
   },
   {
     name: "historyMaxAge",
@@ -137,7 +137,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: ["SSEKIT_HISTORY_MAX_AGE"],
     kind: "duration",
     placeholder: "DURATION",
-    help: "drop updates older than this from the history, e.g. 24h",
+    help: "drop updates older than this from the history (default 24h)",
   },
   {
     name: "heartbeat",
@@ -145,7 +145,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: ["SSEKIT_HEARTBEAT", "MERCURE_HEARTBEAT"],
     kind: "duration",
     placeholder: "DURATION",
-    help: "comment sent to idle subscribers this often, e.g. 15s",
+    help: "comment sent to idle subscribers this often; 0 for none (default 15s)",
   },
   {
     name: "tlsCert",

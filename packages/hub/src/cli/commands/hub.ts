@@ -76,7 +76,7 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
   const { settings } = plan;
   const input = toHubConfigInput(settings, plan.dev);
   const core = await loadHubCore();
-  let config: unknown;
+  let config: ReturnType<typeof core.resolveConfig>;
   try {
     config = core.resolveConfig(input);
   } catch (error) {
@@ -100,11 +100,16 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
     throw new CliRuntimeError("START_FAILED", `ssekit hub: cannot listen (${reason})`);
   }
   io.stdout.write(`ssekit hub listening on ${address.url}\n`);
+  if (settings.publisherJwtKey === undefined && settings.jwksUrl === undefined) {
+    io.stderr.write(
+      "ssekit hub: no publisher key, so every publish is refused; set --jwt-key or MERCURE_PUBLISHER_JWT_KEY, or run with --dev\n",
+    );
+  }
   if (plan.dev) io.stdout.write(await devBanner(address.url, settings, plan.generatedKey));
 
   const signal = await stopSignal;
   io.stderr.write(`ssekit hub: ${signal}, closing (a second signal exits at once)\n`);
-  await hub.close({ retryMs: 1_000 });
+  await hub.close();
   io.stderr.write("ssekit hub: closed\n");
   return 0;
 }
