@@ -1,0 +1,337 @@
+/**
+ * The hub's configuration: the `HubConfig` every other module reads, the looser `HubConfigInput`
+ * that callers (the CLI, tests, embedders) hand in, and `resolveConfig`, which validates the input
+ * once at start-up, applies the documented defaults and throws a `ConfigError` naming the setting
+ * that is wrong. Not responsible for flags, environment variables or files: the CLI maps those to
+ * `HubConfigInput` and maps `ConfigError.setting` back to the name the user wrote.
+ */
+import pino, { type Logger } from "pino";
+
+/** HMAC algorithms: the key is a shared secret. */
+export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
+/** Public-key algorithms: the key is a PEM public key (SPKI or X.509 certificate). */
+export type PublicKeyAlgorithm =
+  | "RS256"
+  | "RS384"
+  | "RS512"
+  | "PS256"
+  | "PS384"
+  | "PS512"
+  | "ES256"
+  | "ES384"
+  | "ES512"
+  | "EdDSA";
+
+/** How JWTs are verified: a shared secret, a PEM public key, or a JWKS document fetched by URL. */
+export type KeyConfig =
+  | { readonly alg: HmacAlgorithm; readonly secret: string }
+  | { readonly alg: PublicKeyAlgorithm; readonly publicKey: string }
+  | { readonly jwksUrl: string };
+
+/** Where history is kept. */
+export type StoreConfig =
+  | { readonly kind: "memory" }
+  | {
+      readonly kind: "sqlite";
+      /** Database file; relative paths are relative to the process's working directory. */
+      readonly path: string;
+      /**
+       * `"process"` (default): WAL with `synchronous = NORMAL`, an acknowledged publish survives a
+       * crash or SIGKILL of the hub process (the write is in the OS page cache), not a power loss.
+       * `"power"`: `synchronous = FULL`, every commit is fsynced, surviving an OS crash too, slower.
+       */
+      readonly durability?: "process" | "power";
+    }
+  | { readonly kind: "redis"; readonly url: string };
+
+export interface HubConfig {
+  /** Key that verifies publishers' JWTs. Default: none, and every publish is refused with 401. */
+  readonly publisherKey: KeyConfig | undefined;
+  /** Key that verifies subscribers' JWTs. Default: `publisherKey`. */
+  readonly subscriberKey: KeyConfig | undefined;
+  /** Let subscribers without a token receive public updates. Default: false. */
+  readonly anonymous: boolean;
+  /** History store. Default: `{ kind: "sqlite", path: "./data/ssekit-hub.db" }`. */
+  readonly store: StoreConfig;
+  /** Updates kept in history at most; older ones are pruned in the background. Default: 100000. */
+  readonly historyMaxEvents: number;
+  /** Milliseconds an update is kept in history at most. Default: 86400000 (24 h). */
+  readonly historyMaxAgeMs: number;
+  /** Origins allowed by CORS (credentials included); `"*"` allows any origin. Default: none. */
+  readonly cors: readonly string[];
+  /**
+   * Origins allowed to publish with a token taken from the `mercureAuthorization` cookie (a CSRF
+   * guard; tokens in the Authorization header are not affected). Default: the `cors` origins.
+   */
+  readonly publishOrigins: readonly string[];
+  /** Serve the subscriptions API and publish subscription events. Default: true. */
+  readonly subscriptions: boolean;
+  /** Milliseconds between heartbeat comments on idle streams; 0 disables them. Default: 15000. */
+  readonly heartbeatMs: number;
+  /** Largest publish body accepted, in bytes; larger ones get 413. Default: 1048576 (1 MiB). */
+  readonly maxBodyBytes: number;
+  /** Longest a poll may be held open, in milliseconds. Default: 30000. */
+  readonly maxPollTimeoutMs: number;
+  /** Bytes a subscriber may have unread in its buffer before it is disconnected. Default: 4194304 (4 MiB). */
+  readonly maxBufferedBytes: number;
+  /** `retry` (milliseconds) sent to subscribers on connect and on shutdown. Default: 2000. */
+  readonly retryMs: number;
+  /** Serve the web console and demo pages at `/`. Default: true. */
+  readonly ui: boolean;
+  /** Development conveniences: `/ui/dev-token` for loopback clients and the demo ticker. Default: false. */
+  readonly dev: boolean;
+  /** Port `listen()` uses when called without one. Default: 3000. */
+  readonly port: number;
+  /** Host `listen()` binds when called without one. Default: "127.0.0.1". */
+  readonly host: string;
+  /** Serve HTTPS with HTTP/2 (HTTP/1.1 fallback) with this PEM certificate and key. Default: plain HTTP/1.1. */
+  readonly tls: { readonly cert: string; readonly key: string } | undefined;
+  /** Structured logs. Default: pino at level "info" ("silent" under `node --test`). */
+  readonly logger: Logger;
+}
+
+/**
+ * What callers may hand to `resolveConfig`: every `HubConfig` field optional, plus the flat forms
+ * the command line and the Mercure environment variables use (`store: "sqlite:PATH"`,
+ * `publisherJwtKey` + `publisherJwtAlg`, `corsOrigins`, `logLevel`).
+ */
+export interface HubConfigInput {
+  readonly publisherKey?: KeyConfig;
+  readonly subscriberKey?: KeyConfig;
+  readonly anonymous?: boolean;
+  /** A `StoreConfig`, or `"memory"`, `"sqlite:PATH"`, `"redis://..."`. */
+  readonly store?: StoreConfig | string;
+  readonly historyMaxEvents?: number;
+  readonly historyMaxAgeMs?: number;
+  readonly cors?: readonly string[];
+  readonly publishOrigins?: readonly string[];
+  readonly subscriptions?: boolean;
+  readonly heartbeatMs?: number;
+  readonly maxBodyBytes?: number;
+  readonly maxPollTimeoutMs?: number;
+  readonly maxBufferedBytes?: number;
+  readonly retryMs?: number;
+  readonly ui?: boolean;
+  readonly dev?: boolean;
+  readonly port?: number;
+  readonly host?: string;
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
+  /** A pino logger, or a level name ("silent", "error", "info", "debug", ...). */
+  readonly logger?: Logger | string;
+  /** Flat form of `cors` (the command line's `--cors-origins`). */
+  readonly corsOrigins?: readonly string[];
+  /** Flat form of `publisherKey`: a secret (HS*) or a PEM public key (other algorithms). */
+  readonly publisherJwtKey?: string;
+  readonly publisherJwtAlg?: string;
+  readonly subscriberJwtKey?: string;
+  readonly subscriberJwtAlg?: string;
+  /** Flat form of a JWKS key for both publishers and subscribers (unless a key is given for one). */
+  readonly jwksUrl?: string;
+  /** Flat form of `logger` as a level. */
+  readonly logLevel?: string;
+}
+
+/** A setting that is missing, malformed or out of range. `setting` is the `HubConfigInput` field name. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = ["HS256", "HS384", "HS512"];
+export const PUBLIC_KEY_ALGORITHMS: readonly PublicKeyAlgorithm[] = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+];
+const LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"];
+
+function positiveInt(setting: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new ConfigError(
+      setting,
+      `${setting} must be a ${allowZero ? "non-negative" : "positive"} integer (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+function origins(setting: string, value: readonly string[] | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  for (const origin of value) {
+    if (origin === "*") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin.replace(/\/$/, "")) {
+      throw new ConfigError(
+        setting,
+        `${setting}: "${origin}" is not an origin; write scheme://host[:port], like https://app.example.com, or *`,
+      );
+    }
+  }
+  return value.map((o) => o.replace(/\/$/, ""));
+}
+
+function parseStore(value: StoreConfig | string | undefined): StoreConfig {
+  if (value === undefined) return { kind: "sqlite", path: "./data/ssekit-hub.db" };
+  if (typeof value !== "string") {
+    if (value.kind === "sqlite" && value.path === "")
+      throw new ConfigError("store", "store: the SQLite path is empty");
+    return value;
+  }
+  if (value === "memory") return { kind: "memory" };
+  if (value.startsWith("sqlite:")) {
+    const path = value.slice("sqlite:".length);
+    if (path === "")
+      throw new ConfigError("store", `store must name a file after "sqlite:" (got "${value}")`);
+    return { kind: "sqlite", path };
+  }
+  if (value === "sqlite") return { kind: "sqlite", path: "./data/ssekit-hub.db" };
+  if (value.startsWith("redis://") || value.startsWith("rediss://")) return { kind: "redis", url: value };
+  throw new ConfigError(
+    "store",
+    `store must be "memory", "sqlite:PATH" or "redis://HOST:PORT" (got "${value}")`,
+  );
+}
+
+function flatKey(
+  setting: "publisherJwtKey" | "subscriberJwtKey",
+  key: string | undefined,
+  alg: string | undefined,
+): KeyConfig | undefined {
+  const algSetting = setting === "publisherJwtKey" ? "publisherJwtAlg" : "subscriberJwtAlg";
+  if (key === undefined) {
+    if (alg !== undefined && !isAlgorithm(alg)) throw badAlg(algSetting, alg);
+    return undefined;
+  }
+  if (key === "") throw new ConfigError(setting, `${setting} must not be empty`);
+  const algorithm = alg ?? "HS256";
+  if ((HMAC_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    return { alg: algorithm as HmacAlgorithm, secret: key };
+  }
+  if ((PUBLIC_KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    if (!key.includes("-----BEGIN")) {
+      throw new ConfigError(
+        setting,
+        `${setting} must be a PEM public key for ${algorithm} (got no "-----BEGIN" line)`,
+      );
+    }
+    return { alg: algorithm as PublicKeyAlgorithm, publicKey: key };
+  }
+  throw badAlg(algSetting, algorithm);
+}
+
+function isAlgorithm(alg: string): boolean {
+  return (
+    (HMAC_ALGORITHMS as readonly string[]).includes(alg) ||
+    (PUBLIC_KEY_ALGORITHMS as readonly string[]).includes(alg)
+  );
+}
+
+function badAlg(setting: string, alg: string): ConfigError {
+  return new ConfigError(
+    setting,
+    `${setting} must be one of ${[...HMAC_ALGORITHMS, ...PUBLIC_KEY_ALGORITHMS].join(", ")} (got "${alg}")`,
+  );
+}
+
+function checkKey(setting: string, key: KeyConfig | undefined): KeyConfig | undefined {
+  if (key === undefined) return undefined;
+  if ("jwksUrl" in key) {
+    if (!/^https?:\/\//.test(key.jwksUrl)) {
+      throw new ConfigError(setting, `${setting}: the JWKS URL must be http(s) (got "${key.jwksUrl}")`);
+    }
+    return key;
+  }
+  if ("secret" in key) {
+    if (!HMAC_ALGORITHMS.includes(key.alg)) throw badAlg(setting, key.alg);
+    if (key.secret === "") throw new ConfigError(setting, `${setting}: the secret must not be empty`);
+    return key;
+  }
+  if (!PUBLIC_KEY_ALGORITHMS.includes(key.alg)) throw badAlg(setting, key.alg);
+  if (!key.publicKey.includes("-----BEGIN")) {
+    throw new ConfigError(setting, `${setting}: publicKey must be PEM (got no "-----BEGIN" line)`);
+  }
+  return key;
+}
+
+function makeLogger(input: HubConfigInput): Logger {
+  if (typeof input.logger === "object") return input.logger;
+  const level = input.logger ?? input.logLevel ?? (process.env.NODE_TEST_CONTEXT ? "silent" : "info");
+  if (!LEVELS.includes(level)) {
+    const setting = input.logger !== undefined ? "logger" : "logLevel";
+    throw new ConfigError(setting, `${setting} must be one of ${LEVELS.join(", ")} (got "${level}")`);
+  }
+  return pino({ name: "ssekit-hub", level });
+}
+
+/** Validates `input` and fills in defaults. Throws `ConfigError` naming the first wrong setting. */
+export function resolveConfig(input: HubConfigInput): HubConfig {
+  const jwks: KeyConfig | undefined =
+    input.jwksUrl !== undefined && input.jwksUrl !== "" ? { jwksUrl: input.jwksUrl } : undefined;
+  const publisherKey =
+    checkKey("publisherKey", input.publisherKey) ??
+    flatKey("publisherJwtKey", input.publisherJwtKey, input.publisherJwtAlg) ??
+    checkKey("jwksUrl", jwks);
+  const subscriberKey =
+    checkKey("subscriberKey", input.subscriberKey) ??
+    flatKey("subscriberJwtKey", input.subscriberJwtKey, input.subscriberJwtAlg ?? input.publisherJwtAlg) ??
+    (jwks !== undefined && input.publisherKey === undefined && input.publisherJwtKey === undefined
+      ? jwks
+      : publisherKey);
+  const cors = origins("corsOrigins", input.corsOrigins) ?? origins("cors", input.cors) ?? [];
+  const port = positiveInt("port", input.port, 3000, true);
+  if (port > 65535) throw new ConfigError("port", `port must be between 0 and 65535 (got ${port})`);
+  const host = input.host ?? "127.0.0.1";
+  if (host === "") throw new ConfigError("host", "host must not be empty");
+  if (input.tls !== undefined) {
+    if (!input.tls.cert.includes("-----BEGIN"))
+      throw new ConfigError("tls.cert", "tls.cert must be a PEM certificate");
+    if (!input.tls.key.includes("-----BEGIN"))
+      throw new ConfigError("tls.key", "tls.key must be a PEM private key");
+  }
+  return {
+    publisherKey,
+    subscriberKey,
+    anonymous: input.anonymous ?? false,
+    store: parseStore(input.store),
+    historyMaxEvents: positiveInt("historyMaxEvents", input.historyMaxEvents, 100_000),
+    historyMaxAgeMs: positiveInt("historyMaxAgeMs", input.historyMaxAgeMs, 86_400_000),
+    cors,
+    publishOrigins: origins("publishOrigins", input.publishOrigins) ?? cors,
+    subscriptions: input.subscriptions ?? true,
+    heartbeatMs: positiveInt("heartbeatMs", input.heartbeatMs, 15_000, true),
+    maxBodyBytes: positiveInt("maxBodyBytes", input.maxBodyBytes, 1_048_576),
+    maxPollTimeoutMs: positiveInt("maxPollTimeoutMs", input.maxPollTimeoutMs, 30_000, true),
+    maxBufferedBytes: positiveInt("maxBufferedBytes", input.maxBufferedBytes, 4_194_304),
+    retryMs: positiveInt("retryMs", input.retryMs, 2_000, true),
+    ui: input.ui ?? true,
+    dev: input.dev ?? false,
+    port,
+    host,
+    tls: input.tls,
+    logger: makeLogger(input),
+  };
+}
+
+/** True when `value` is an already resolved `HubConfig` (it carries a logger instance). */
+export function isResolved(value: HubConfigInput | HubConfig): value is HubConfig {
+  return typeof value.logger === "object" && "maxBufferedBytes" in value && typeof value.store === "object";
+}

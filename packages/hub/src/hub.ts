@@ -1,0 +1,474 @@
+/**
+ * The hub: owns the server, the store, the live subscribers and the routes of the Mercure
+ * endpoint (subscribe, publish, poll), the subscriptions API, `/healthz`, `/metrics` and the UI
+ * mount. Publishing appends to the store first (an update is acknowledged only once durable), then
+ * fans the encoded bytes out to every subscriber that may receive them. Not responsible for
+ * configuration parsing (config.ts), token verification (auth.ts) or topic matching (topics.ts).
+ */
+import { randomUUID } from "node:crypto";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
+import type { Socket } from "node:net";
+import type { Logger } from "pino";
+import { ANONYMOUS, AuthError, canPublish, canReceive, findToken, type Rights, Verifier } from "./auth.js";
+import { ConfigError, type HubConfig, type HubConfigInput, isResolved, resolveConfig } from "./config.js";
+import {
+  commonHeaders,
+  HttpError,
+  type HubRequest,
+  type HubResponse,
+  isHttp2,
+  MERCURE_PATH,
+  preflight,
+  readBody,
+  sendJson,
+  sendText,
+  setHeaders,
+  writeChunk,
+} from "./http.js";
+import { createMetrics, type HubMetrics } from "./metrics.js";
+import { answerPoll } from "./poll.js";
+import { parseUpdate } from "./publish.js";
+import { requestedLastEventId, requestedSelectors } from "./selectors.js";
+import { MemoryStore } from "./stores/memory.js";
+import { SqliteStore } from "./stores/sqlite.js";
+import { DuplicateIdError, type Store, type StoredUpdate, type Update } from "./stores/store.js";
+import { type Dispatch, encodeUpdate, Subscriber } from "./subscriber.js";
+import {
+  documentsOf,
+  SUBSCRIPTIONS_PATH,
+  subscriptionEventData,
+  subscriptionsResponse,
+} from "./subscriptions.js";
+import { startTicker, type Ticker } from "./ticker.js";
+import { createUiRoutes, type UiHandler } from "./ui-routes.js";
+
+/** The address a hub listens on. */
+export interface HubAddress {
+  readonly port: number;
+  readonly host: string;
+  /** `http://host:port` (or https with TLS), for clients. */
+  readonly url: string;
+}
+
+export interface Hub {
+  /** Starts listening; port 0 picks a free port. Defaults: the configured port and host. */
+  listen(port?: number, host?: string): Promise<HubAddress>;
+  /**
+   * Graceful shutdown: stops accepting connections, ends every stream after telling its client to
+   * reconnect in `retryMs` (default: the configured retry), answers pending polls, closes the store.
+   */
+  close(options?: { readonly retryMs?: number }): Promise<void>;
+  /** The underlying server (HTTP/1.1, or HTTP/2 with HTTP/1.1 fallback when TLS is configured). */
+  readonly server: Server | Http2SecureServer;
+  /** The request handler, to mount the hub in another server. */
+  handle(req: HubRequest, res: HubResponse): void;
+  /** Publishes an update from inside the process, as an authorized publisher would. */
+  publish(
+    update: Omit<Update, "id" | "private"> & { readonly id?: string; readonly private?: boolean },
+  ): Promise<StoredUpdate>;
+  readonly metrics: HubMetrics;
+  readonly config: HubConfig;
+}
+
+const PAGE = 1000;
+const PRUNE_INTERVAL_MS = 10_000;
+
+function openStore(config: HubConfig): Store {
+  const limits = { maxEvents: config.historyMaxEvents, maxAgeMs: config.historyMaxAgeMs };
+  switch (config.store.kind) {
+    case "memory":
+      return new MemoryStore(limits);
+    case "sqlite":
+      return new SqliteStore({ ...limits, path: config.store.path, durability: config.store.durability });
+    case "redis":
+      throw new ConfigError(
+        "store",
+        "the Redis store is not available in this version; use memory or sqlite:PATH",
+      );
+  }
+}
+
+class HubImpl implements Hub {
+  readonly config: HubConfig;
+  readonly metrics: HubMetrics = createMetrics();
+  readonly server: Server | Http2SecureServer;
+  readonly #store: Store;
+  readonly #log: Logger;
+  readonly #publisherVerifier: Verifier | undefined;
+  readonly #subscriberVerifier: Verifier | undefined;
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #pollListeners = new Set<(update: StoredUpdate) => void>();
+  readonly #sockets = new Set<Socket>();
+  readonly #sessions = new Set<Http2Session>();
+  readonly #ui: UiHandler | undefined;
+  #ticker: Ticker | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #signalClosing: () => void = () => undefined;
+  readonly #closingSignal: Promise<void>;
+
+  constructor(config: HubConfig) {
+    this.config = config;
+    this.#log = config.logger;
+    this.#store = openStore(config);
+    this.#publisherVerifier = config.publisherKey && new Verifier(config.publisherKey);
+    this.#subscriberVerifier = config.subscriberKey && new Verifier(config.subscriberKey);
+    this.#closingSignal = new Promise((resolve) => {
+      this.#signalClosing = resolve;
+    });
+    const handler = (req: HubRequest, res: HubResponse) => this.handle(req, res);
+    if (config.tls !== undefined) {
+      const server = createSecureServer(
+        { cert: config.tls.cert, key: config.tls.key, allowHTTP1: true },
+        handler,
+      );
+      server.on("session", (session) => {
+        this.#sessions.add(session);
+        session.on("close", () => this.#sessions.delete(session));
+      });
+      this.server = server;
+    } else {
+      this.server = createHttpServer(handler);
+    }
+    this.server.on("connection", (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.on("close", () => this.#sockets.delete(socket));
+    });
+    if (config.ui) {
+      const key = config.publisherKey;
+      const devToken =
+        config.dev && key !== undefined && "secret" in key ? { key: key.secret, alg: key.alg } : undefined;
+      this.#ui = createUiRoutes({ devToken });
+    }
+    this.#pruneTimer = setInterval(() => void this.#prune(), PRUNE_INTERVAL_MS);
+    this.#pruneTimer.unref();
+    void this.#prune();
+  }
+
+  async #prune(): Promise<void> {
+    try {
+      const removed = await this.#store.prune();
+      if (removed > 0) this.#log.debug({ removed }, "pruned history");
+    } catch (error) {
+      this.#log.error({ err: error }, "pruning history failed");
+    }
+  }
+
+  listen(port = this.config.port, host = this.config.host): Promise<HubAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once("error", onError);
+      this.server.listen(port, host, () => {
+        this.server.off("error", onError);
+        const address = this.server.address();
+        const actual = typeof address === "object" && address !== null ? address.port : port;
+        const scheme = this.config.tls === undefined ? "http" : "https";
+        const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+        const url = `${scheme}://${urlHost}:${actual}`;
+        this.#log.info({ url }, "hub listening");
+        if (this.config.dev && this.config.ui && this.#ticker === undefined) {
+          this.#ticker = startTicker({
+            publish: ({ topic, data }) => this.publish({ topics: [topic], data }),
+            onError: (error) => this.#log.warn({ err: error }, "ticker publish failed"),
+          });
+        }
+        resolve({ port: actual, host, url });
+      });
+    });
+  }
+
+  handle(req: HubRequest, res: HubResponse): void {
+    this.#route(req, res).catch((error: unknown) => this.#fail(res, error));
+  }
+
+  #fail(res: HubResponse, error: unknown): void {
+    if (error instanceof HttpError) {
+      sendText(res, error.status, error.message, error.headers);
+    } else if (error instanceof AuthError) {
+      sendText(res, 401, error.message, { "www-authenticate": 'Bearer error="invalid_token"' });
+    } else {
+      this.#log.error({ err: error }, "request failed");
+      sendText(res, 500, "internal error; see the hub's log");
+    }
+  }
+
+  async #route(req: HubRequest, res: HubResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://hub.invalid");
+    const method = req.method ?? "GET";
+    if (this.#closing !== undefined)
+      throw new HttpError(503, "the hub is shutting down; retry on another hub", { "retry-after": "1" });
+    if (method === "OPTIONS") {
+      preflight(req, res, this.config.cors);
+      return;
+    }
+    setHeaders(res, commonHeaders(req, this.config.cors));
+    const path = url.pathname;
+    if (path === MERCURE_PATH) {
+      if (method === "GET" || method === "HEAD") {
+        if (url.searchParams.get("poll") === "1") await this.#poll(req, res, url);
+        else await this.#subscribe(req, res, url);
+      } else if (method === "POST") {
+        await this.#publishRoute(req, res, url);
+      } else {
+        throw new HttpError(
+          405,
+          `${method} is not allowed on ${MERCURE_PATH}; use GET to subscribe or POST to publish`,
+          {
+            allow: "GET, POST, OPTIONS",
+          },
+        );
+      }
+      return;
+    }
+    if (path === SUBSCRIPTIONS_PATH || path.startsWith(`${SUBSCRIPTIONS_PATH}/`)) {
+      await this.#subscriptionsRoute(req, res, url, method);
+      return;
+    }
+    if (path === "/healthz") {
+      sendText(res, 200, "ok");
+      return;
+    }
+    if (path === "/metrics") {
+      const body = await this.metrics.registry.metrics();
+      res.writeHead(200, { "content-type": this.metrics.registry.contentType });
+      res.end(body);
+      return;
+    }
+    if (this.#ui?.(req, res) === true) return;
+    throw new HttpError(404, `not found: ${path}`);
+  }
+
+  /** The rights of a subscribing request: its verified token, else anonymous if allowed. */
+  async #subscriberRights(req: HubRequest, query: URLSearchParams): Promise<Rights> {
+    const found = findToken(req.headers, query);
+    if (found === undefined) {
+      if (this.config.anonymous) return ANONYMOUS;
+      throw new HttpError(
+        401,
+        "a subscriber JWT is required (Authorization: Bearer, the mercureAuthorization cookie or the authorization query parameter)",
+        {
+          "www-authenticate": "Bearer",
+        },
+      );
+    }
+    if (this.#subscriberVerifier === undefined)
+      throw new AuthError("this hub has no subscriber key configured");
+    return this.#subscriberVerifier.verify(found.token);
+  }
+
+  async #subscribe(req: HubRequest, res: HubResponse, url: URL): Promise<void> {
+    const selectors = requestedSelectors(url.searchParams);
+    const rights = await this.#subscriberRights(req, url.searchParams);
+    const requested = requestedLastEventId(req, url.searchParams);
+    if (res.destroyed || res.writableEnded) return;
+    const subscriber = new Subscriber({
+      res,
+      selectors,
+      rights,
+      heartbeatMs: this.config.heartbeatMs,
+      maxBufferedBytes: this.config.maxBufferedBytes,
+      onClose: (s, reason) => this.#removeSubscriber(s, reason),
+      onDeliver: () => this.metrics.delivered.inc(),
+    });
+    // Live first (held in the subscriber's buffer), then history: no gap, and seq dedupes.
+    this.#subscribers.add(subscriber);
+    this.metrics.connections.inc();
+    this.metrics.subscriptions.inc(selectors.length);
+    const current = await this.#store.lastEventId();
+    let first: readonly StoredUpdate[] = [];
+    let reconciled = current;
+    if (requested !== undefined) {
+      const result = await this.#store.after(requested, PAGE);
+      first = result.updates;
+      reconciled = result.kind === "found" ? requested : "earliest";
+    }
+    const headers: Record<string, string> = {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+      // 0.x: the hub's newest id at subscription time; 1.0: the id replay starts after.
+      "last-event-id": current,
+      "mercure-last-event-id": reconciled,
+    };
+    if (!isHttp2(req)) headers.connection = "keep-alive";
+    res.writeHead(200, headers);
+    writeChunk(res, `:\nretry: ${this.config.retryMs}\n\n`);
+    this.#log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
+    if (this.config.subscriptions) void this.#announce(subscriber, true);
+    let page = first;
+    while (page.length > 0 && !subscriber.closed) {
+      for (const update of page) if (subscriber.accepts(update)) subscriber.replay(update);
+      if (page.length < PAGE) break;
+      const last = page.at(-1);
+      page = last === undefined ? [] : await this.#store.afterSeq(last.seq, PAGE);
+    }
+    subscriber.goLive();
+  }
+
+  #removeSubscriber(subscriber: Subscriber, reason: string): void {
+    if (!this.#subscribers.delete(subscriber)) return;
+    this.metrics.connections.dec();
+    this.metrics.subscriptions.dec(subscriber.selectors.length);
+    this.#log.debug({ subscriber: subscriber.id, reason }, "unsubscribed");
+    if (this.config.subscriptions && this.#closing === undefined) void this.#announce(subscriber, false);
+  }
+
+  async #announce(subscriber: Subscriber, active: boolean): Promise<void> {
+    try {
+      for (const doc of documentsOf(subscriber, active)) {
+        await this.publish({ topics: [doc.id], data: subscriptionEventData(doc), private: true });
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, "publishing a subscription event failed");
+    }
+  }
+
+  async #poll(req: HubRequest, res: HubResponse, url: URL): Promise<void> {
+    const selectors = requestedSelectors(url.searchParams);
+    const rights = await this.#subscriberRights(req, url.searchParams);
+    await answerPoll(
+      {
+        store: this.#store,
+        maxTimeoutMs: this.config.maxPollTimeoutMs,
+        retryMs: this.config.retryMs,
+        closing: this.#closingSignal,
+        listen: (listener) => {
+          this.#pollListeners.add(listener);
+          return () => this.#pollListeners.delete(listener);
+        },
+      },
+      req,
+      res,
+      url.searchParams,
+      (update) => canReceive(update, selectors, rights),
+    );
+    this.metrics.polls.inc();
+  }
+
+  async #publishRoute(req: HubRequest, res: HubResponse, url: URL): Promise<void> {
+    const started = process.hrtime.bigint();
+    const found = findToken(req.headers, url.searchParams);
+    if (found === undefined) {
+      throw new HttpError(
+        401,
+        "a publisher JWT is required (Authorization: Bearer, or the mercureAuthorization cookie)",
+        {
+          "www-authenticate": "Bearer",
+        },
+      );
+    }
+    if (this.#publisherVerifier === undefined)
+      throw new AuthError("this hub has no publisher key configured; it accepts no publishes");
+    const rights = await this.#publisherVerifier.verify(found.token);
+    if (found.source === "cookie") {
+      const origin = req.headers.origin;
+      const allowed = this.config.publishOrigins;
+      if (typeof origin !== "string" || !(allowed.includes("*") || allowed.includes(origin))) {
+        throw new HttpError(
+          403,
+          `publishing with a cookie token requires an Origin among the publish origins (got ${String(origin ?? "none")})`,
+        );
+      }
+    }
+    const body = await readBody(req, this.config.maxBodyBytes);
+    const update = parseUpdate(req.headers["content-type"], body);
+    if (!canPublish(update.topics, rights)) {
+      throw new HttpError(
+        403,
+        "the JWT's mercure.publish claim does not allow publishing on every topic of this update",
+      );
+    }
+    let stored: StoredUpdate;
+    try {
+      stored = await this.#append(update);
+    } catch (error) {
+      if (error instanceof DuplicateIdError) throw new HttpError(409, error.message);
+      throw error;
+    }
+    const body200 = `${stored.id}`;
+    res.writeHead(200, {
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": Buffer.byteLength(body200),
+    });
+    res.end(body200);
+    this.metrics.publishLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  publish(
+    input: Omit<Update, "id" | "private"> & { readonly id?: string; readonly private?: boolean },
+  ): Promise<StoredUpdate> {
+    const { id, ...rest } = input;
+    return this.#append({ ...rest, id: id ?? `urn:uuid:${randomUUID()}`, private: input.private ?? false });
+  }
+
+  /** Appends to the store, then fans out; appends resolve in call order, so dispatch keeps the log's order. */
+  async #append(update: Update): Promise<StoredUpdate> {
+    if (this.#closing !== undefined) throw new HttpError(503, "the hub is shutting down");
+    const stored = await this.#store.append(update);
+    this.metrics.published.inc();
+    const dispatch: Dispatch = { update: stored, bytes: encodeUpdate(stored) };
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.accepts(stored)) subscriber.deliver(dispatch);
+    }
+    for (const listener of this.#pollListeners) listener(stored);
+    return stored;
+  }
+
+  async #subscriptionsRoute(req: HubRequest, res: HubResponse, url: URL, method: string): Promise<void> {
+    if (!this.config.subscriptions) throw new HttpError(404, "the subscriptions API is disabled on this hub");
+    if (method !== "GET")
+      throw new HttpError(405, `${method} is not allowed on the subscriptions API; use GET`, {
+        allow: "GET, OPTIONS",
+      });
+    const found = findToken(req.headers, url.searchParams);
+    if (found === undefined)
+      throw new HttpError(401, "the subscriptions API requires a subscriber JWT", {
+        "www-authenticate": "Bearer",
+      });
+    if (this.#subscriberVerifier === undefined)
+      throw new AuthError("this hub has no subscriber key configured");
+    const rights = await this.#subscriberVerifier.verify(found.token);
+    const document = subscriptionsResponse(
+      url.pathname,
+      this.#subscribers,
+      rights,
+      await this.#store.lastEventId(),
+    );
+    sendJson(res, 200, document, "application/ld+json");
+  }
+
+  close(options: { readonly retryMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(options.retryMs ?? this.config.retryMs);
+    return this.#closing;
+  }
+
+  async #shutdown(retryMs: number): Promise<void> {
+    this.#ticker?.stop();
+    clearInterval(this.#pruneTimer);
+    this.#signalClosing();
+    const closed = new Promise<void>((resolve) => {
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
+    });
+    for (const subscriber of [...this.#subscribers]) subscriber.close("hub shutting down", retryMs);
+    // Answered polls and ended streams leave idle keep-alive connections: close them.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const session of this.#sessions) session.close();
+    for (const socket of this.#sockets) {
+      if (!("alpnProtocol" in socket && socket.alpnProtocol === "h2")) socket.end();
+    }
+    const grace = setTimeout(() => {
+      for (const socket of this.#sockets) socket.destroy();
+    }, 2_000);
+    await closed;
+    clearTimeout(grace);
+    await this.#store.close();
+    this.#log.info("hub closed");
+  }
+}
+
+/** Creates a hub (not yet listening). Accepts raw input (validated here) or a resolved config. */
+export function createHub(config: HubConfigInput | HubConfig): Hub {
+  return new HubImpl(isResolved(config) ? config : resolveConfig(config));
+}

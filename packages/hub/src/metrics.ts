@@ -1,0 +1,56 @@
+/**
+ * The hub's Prometheus metrics, on a Registry of its own so that several hubs in one process (tests,
+ * embedding) do not share counters: open connections, subscriptions (selectors), published and
+ * delivered updates, and publish latency. Not responsible for serving `/metrics` (hub.ts does).
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export interface HubMetrics {
+  readonly registry: Registry;
+  /** Open event streams. */
+  readonly connections: Gauge;
+  /** Topic selectors of open event streams. */
+  readonly subscriptions: Gauge;
+  readonly published: Counter;
+  /** Updates written to subscribers (one per subscriber per update). */
+  readonly delivered: Counter;
+  /** Polls answered. */
+  readonly polls: Counter;
+  /** Seconds from receiving a publish request to acknowledging it (durable and dispatched). */
+  readonly publishLatency: Histogram;
+}
+
+export function createMetrics(options: { readonly processMetrics?: boolean } = {}): HubMetrics {
+  const registry = new Registry();
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: "ssekit_hub_" });
+  return {
+    registry,
+    connections: new Gauge({
+      name: "ssekit_hub_connections",
+      help: "Open event streams",
+      registers: [registry],
+    }),
+    subscriptions: new Gauge({
+      name: "ssekit_hub_subscriptions",
+      help: "Topic selectors of open event streams",
+      registers: [registry],
+    }),
+    published: new Counter({
+      name: "ssekit_hub_published_total",
+      help: "Updates published",
+      registers: [registry],
+    }),
+    delivered: new Counter({
+      name: "ssekit_hub_delivered_total",
+      help: "Updates written to subscribers",
+      registers: [registry],
+    }),
+    polls: new Counter({ name: "ssekit_hub_polls_total", help: "Polls answered", registers: [registry] }),
+    publishLatency: new Histogram({
+      name: "ssekit_hub_publish_duration_seconds",
+      help: "Time from receiving a publish request to acknowledging it",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+  };
+}

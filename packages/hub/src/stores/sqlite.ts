@@ -1,0 +1,136 @@
+/**
+ * The SQLite history store (better-sqlite3), the hub's durable default. One table in sequence
+ * order; WAL journal. Durability: `append` resolves after the transaction commits. With
+ * `synchronous = NORMAL` (durability "process", the default) a commit is in the OS page cache
+ * when it returns, so a crash or SIGKILL of the hub process loses nothing acknowledged; only an OS
+ * crash or power loss can lose the last commits. `synchronous = FULL` (durability "power") fsyncs
+ * the WAL on every commit and survives those too, at a cost in publish latency.
+ * Not responsible for fan-out or authorization.
+ */
+import Database from "better-sqlite3";
+import {
+  type AfterResult,
+  DuplicateIdError,
+  type HistoryLimits,
+  type Store,
+  type StoredUpdate,
+  type Update,
+} from "./store.js";
+
+interface Row {
+  readonly seq: number;
+  readonly id: string;
+  readonly topics: string;
+  readonly data: string;
+  readonly private: number;
+  readonly type: string | null;
+  readonly retry: number | null;
+  readonly time: number;
+}
+
+function fromRow(row: Row): StoredUpdate {
+  return {
+    seq: row.seq,
+    id: row.id,
+    topics: JSON.parse(row.topics) as string[],
+    data: row.data,
+    private: row.private === 1,
+    type: row.type ?? undefined,
+    retry: row.retry ?? undefined,
+    time: row.time,
+  };
+}
+
+export interface SqliteStoreOptions extends HistoryLimits {
+  readonly path: string;
+  /** "process" (default): synchronous = NORMAL; "power": synchronous = FULL. */
+  readonly durability?: "process" | "power";
+}
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #insert: Database.Statement<
+    [string, string, string, number, string | null, number | null, number]
+  >;
+  readonly #bySeq: Database.Statement<[number, number], Row>;
+  readonly #seqOf: Database.Statement<[string], { seq: number }>;
+  readonly #last: Database.Statement<[], { id: string }>;
+  readonly #pruneCount: Database.Statement<[number]>;
+  readonly #pruneAge: Database.Statement<[number]>;
+  readonly limits: HistoryLimits;
+
+  constructor(options: SqliteStoreOptions) {
+    this.limits = options;
+    this.#db = new Database(options.path);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
+    this.#db.pragma("busy_timeout = 5000");
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS updates (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      topics TEXT NOT NULL,
+      data TEXT NOT NULL,
+      private INTEGER NOT NULL,
+      type TEXT,
+      retry INTEGER,
+      time INTEGER NOT NULL
+    )`);
+    this.#db.exec("CREATE INDEX IF NOT EXISTS updates_time ON updates (time)");
+    this.#insert = this.#db.prepare(
+      "INSERT INTO updates (id, topics, data, private, type, retry, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.#bySeq = this.#db.prepare("SELECT * FROM updates WHERE seq > ? ORDER BY seq LIMIT ?");
+    this.#seqOf = this.#db.prepare("SELECT seq FROM updates WHERE id = ?");
+    this.#last = this.#db.prepare("SELECT id FROM updates ORDER BY seq DESC LIMIT 1");
+    this.#pruneCount = this.#db.prepare(
+      "DELETE FROM updates WHERE seq <= (SELECT seq FROM updates ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+    );
+    this.#pruneAge = this.#db.prepare("DELETE FROM updates WHERE time < ?");
+  }
+
+  async append(update: Update): Promise<StoredUpdate> {
+    const time = Date.now();
+    try {
+      const info = this.#insert.run(
+        update.id,
+        JSON.stringify(update.topics),
+        update.data,
+        update.private ? 1 : 0,
+        update.type ?? null,
+        update.retry ?? null,
+        time,
+      );
+      return { ...update, seq: Number(info.lastInsertRowid), time };
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+        throw new DuplicateIdError(update.id);
+      }
+      throw error;
+    }
+  }
+
+  async after(lastEventId: string, limit: number): Promise<AfterResult> {
+    if (lastEventId === "earliest") return { kind: "found", updates: await this.afterSeq(0, limit) };
+    const row = this.#seqOf.get(lastEventId);
+    if (row === undefined) return { kind: "unknown-id", updates: await this.afterSeq(0, limit) };
+    return { kind: "found", updates: await this.afterSeq(row.seq, limit) };
+  }
+
+  async afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]> {
+    return this.#bySeq.all(seq, limit).map(fromRow);
+  }
+
+  async lastEventId(): Promise<string> {
+    return this.#last.get()?.id ?? "earliest";
+  }
+
+  async prune(now = Date.now()): Promise<number> {
+    const byCount = this.#pruneCount.run(this.limits.maxEvents).changes;
+    const byAge = this.#pruneAge.run(now - this.limits.maxAgeMs).changes;
+    return byCount + byAge;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

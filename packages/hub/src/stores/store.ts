@@ -1,0 +1,68 @@
+/**
+ * The history store interface: an ordered, bounded log of published updates that assigns each a
+ * sequence number, answers "what came after this event id" for replay, and prunes by count and
+ * age. Asynchronous so that a networked store (Redis Streams) fits the same shape as the embedded
+ * ones. Not responsible for fan-out to subscribers or for authorization.
+ */
+
+/** An update as the publisher gave it, after validation. */
+export interface Update {
+  /** The event id: the publisher's, or `urn:uuid:<uuid>`. */
+  readonly id: string;
+  /** The update's topics; the first is canonical. Never empty. */
+  readonly topics: readonly string[];
+  readonly data: string;
+  /** Private updates reach only subscribers whose token allows one of the topics. */
+  readonly private: boolean;
+  /** SSE event type; absent means "message". */
+  readonly type?: string | undefined;
+  /** SSE `retry` in milliseconds. */
+  readonly retry?: number | undefined;
+}
+
+/** An update as kept in history: with its position in the log and its publication time. */
+export interface StoredUpdate extends Update {
+  /** Strictly increasing, never reused, not necessarily contiguous. */
+  readonly seq: number;
+  /** Milliseconds since the epoch when the store accepted it. */
+  readonly time: number;
+}
+
+/** The answer to `after()`. `unknown-id`: the id is not (or no longer) in history; `updates` is then the oldest kept. */
+export type AfterResult =
+  | { readonly kind: "found"; readonly updates: readonly StoredUpdate[] }
+  | { readonly kind: "unknown-id"; readonly updates: readonly StoredUpdate[] };
+
+/** Thrown by `append` when the publisher reuses an event id still in history. */
+export class DuplicateIdError extends Error {
+  readonly code = "DUPLICATE_ID";
+  constructor(readonly id: string) {
+    super(`event id "${id}" is already used by an update in history; omit id to let the hub choose one`);
+    this.name = "DuplicateIdError";
+  }
+}
+
+export interface HistoryLimits {
+  /** Updates kept at most. */
+  readonly maxEvents: number;
+  /** Milliseconds an update is kept at most. */
+  readonly maxAgeMs: number;
+}
+
+export interface Store {
+  /** Appends an update; resolves only once it is durable (as durable as the store is). */
+  append(update: Update): Promise<StoredUpdate>;
+  /**
+   * Up to `limit` updates after the one with `lastEventId` (`"earliest"`: from the oldest kept),
+   * oldest first. `afterSeq` continues a previous page by sequence number instead.
+   */
+  after(lastEventId: string, limit: number): Promise<AfterResult>;
+  /** Up to `limit` updates with a sequence number above `seq`, oldest first. */
+  afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]>;
+  /** The id of the newest update kept, or `"earliest"` when history is empty. */
+  lastEventId(): Promise<string>;
+  /** Removes updates beyond the count and age limits; returns how many were removed. */
+  prune(now?: number): Promise<number>;
+  /** Releases the store; pending appends have completed. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,147 @@
+/**
+ * Topic selectors: does a topic match a selector? Three kinds, as in the Mercure protocol:
+ * `*` (every topic), URI templates (RFC 6570 expressions read as patterns, used by 0.x `topic`
+ * and in JWT claims), exact strings (1.0 `match`), and a subset of URL Pattern (1.0
+ * `match_urlpattern`: `:name` for one path segment and `*` for anything; regular-expression
+ * groups and `{...}` groups are refused because Node 20 has no URLPattern to evaluate them).
+ * Compiled patterns are cached. Not responsible for deciding who may see what (auth.ts).
+ */
+
+export type SelectorKind = "template" | "exact" | "urlpattern";
+
+/** A selector that cannot be compiled (for example an unsupported URL Pattern feature). */
+export class SelectorError extends Error {
+  readonly code = "INVALID_SELECTOR";
+  constructor(
+    readonly selector: string,
+    reason: string,
+  ) {
+    super(`topic selector "${selector}" is invalid: ${reason}`);
+    this.name = "SelectorError";
+  }
+}
+
+/** A compiled selector: the original text and a test. */
+export interface Selector {
+  readonly text: string;
+  readonly kind: SelectorKind;
+  matches(topic: string): boolean;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+// RFC 6570 section 1.5: unreserved characters and percent-encoded octets; reserved adds gen/sub-delims.
+const UNRESERVED = "(?:[A-Za-z0-9\\-._~]|%[0-9A-Fa-f]{2})";
+const RESERVED = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})";
+
+/** The regular expression for one `{...}` expression read as a pattern (RFC 6570 section 3.2). */
+function expression(body: string): string {
+  const operator = /^[+#./;?&]/.test(body) ? body[0] : "";
+  const list = `${UNRESERVED}*(?:,${UNRESERVED}*)*`;
+  switch (operator) {
+    case "+":
+      return `${RESERVED}*`;
+    case "#":
+      return `(?:#${RESERVED}*)?`;
+    case ".":
+      return `(?:\\.${UNRESERVED}*)*`;
+    case "/":
+      return `(?:/${UNRESERVED}*)*`;
+    case ";":
+      return `(?:;${UNRESERVED}+(?:=${list})?)*`;
+    case "?":
+      return `(?:\\?${RESERVED}*)?`;
+    case "&":
+      return `(?:&${RESERVED}*)?`;
+    default:
+      return list;
+  }
+}
+
+function compileTemplate(text: string): RegExp {
+  let source = "";
+  let rest = text;
+  for (;;) {
+    const open = rest.indexOf("{");
+    if (open === -1) break;
+    const close = rest.indexOf("}", open);
+    if (close === -1) throw new SelectorError(text, "an expression opened with { is not closed with }");
+    const body = rest.slice(open + 1, close);
+    if (
+      !/^[+#./;?&]?[A-Za-z0-9_.%]+(?::[1-9][0-9]*|\*)?(?:,[A-Za-z0-9_.%]+(?::[1-9][0-9]*|\*)?)*$/.test(body)
+    ) {
+      throw new SelectorError(text, `"{${body}}" is not an RFC 6570 expression`);
+    }
+    source += escapeRegExp(rest.slice(0, open)) + expression(body);
+    rest = rest.slice(close + 1);
+  }
+  return new RegExp(`^${source}${escapeRegExp(rest)}$`);
+}
+
+function compileUrlPattern(text: string): RegExp {
+  if (/[(){}]/.test(text.replace(/\\[(){}]/g, ""))) {
+    throw new SelectorError(
+      text,
+      "groups ( ) and { } are not supported; use :name for a segment and * for the rest",
+    );
+  }
+  let source = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] ?? "";
+    if (c === "\\" && i + 1 < text.length) {
+      source += escapeRegExp(text[++i] ?? "");
+    } else if (c === "*") {
+      source += ".*";
+    } else if (c === ":" && /[A-Za-z_]/.test(text[i + 1] ?? "")) {
+      while (/[A-Za-z0-9_]/.test(text[i + 1] ?? "")) i++;
+      source += "[^/?#]+";
+    } else {
+      source += escapeRegExp(c);
+    }
+  }
+  return new RegExp(`^${source}$`);
+}
+
+const cache = new Map<string, Selector>();
+const CACHE_LIMIT = 10_000;
+
+/** Compiles a selector (cached). Throws `SelectorError` when it cannot be compiled. */
+export function compileSelector(text: string, kind: SelectorKind = "template"): Selector {
+  const key = `${kind}\u0000${text}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  let selector: Selector;
+  if (text === "*" && kind !== "exact") {
+    selector = { text, kind, matches: () => true };
+  } else if (kind === "exact" || (kind === "template" && !text.includes("{"))) {
+    selector = { text, kind, matches: (topic) => topic === text };
+  } else {
+    const pattern = kind === "template" ? compileTemplate(text) : compileUrlPattern(text);
+    selector = { text, kind, matches: (topic) => topic === text || pattern.test(topic) };
+  }
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, selector);
+  return selector;
+}
+
+/** True when any of `topics` matches any of `selectors`. */
+export function anyMatch(topics: readonly string[], selectors: readonly Selector[]): boolean {
+  for (const selector of selectors) {
+    for (const topic of topics) if (selector.matches(topic)) return true;
+  }
+  return false;
+}
+
+/** Compiles claim selectors (URI templates, `*`, exact), skipping ones that do not compile: a bad claim grants nothing. */
+export function compileClaims(claims: readonly unknown[]): readonly Selector[] {
+  const out: Selector[] = [];
+  for (const claim of claims) {
+    if (typeof claim !== "string") continue;
+    try {
+      out.push(compileSelector(claim, "template"));
+    } catch {
+      // A selector that does not compile matches nothing.
+    }
+  }
+  return out;
+}
