@@ -88,7 +88,7 @@ export class LineChart {
     }
     const end = latest || Date.now();
     // Until the window fills up, zoom in on the data there is (at least 10 s).
-    const span = this.axes ? Math.min(this.windowMs, Math.max(10_000, end - earliest)) : this.windowMs;
+    const span = Math.min(this.windowMs, Math.max(10_000, end - earliest));
     const start = end - span;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
