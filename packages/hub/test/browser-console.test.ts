@@ -10,10 +10,11 @@ import { devHubArgs, launchBrowser, screenshot } from "./browser-support.js";
 import { type HubProcess, startHub } from "./cli-process.js";
 
 describe("web console", { timeout: 60_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "ssekit-ui-console-"));
+  let dir = "";
   let hub: HubProcess | undefined;
   let browser: Browser | undefined;
   before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ssekit-ui-console-"));
     hub = await startHub(devHubArgs(join(dir, "hub.db")), { cwd: dir });
     browser = await launchBrowser();
   });
@@ -21,7 +22,7 @@ describe("web console", { timeout: 60_000 }, () => {
     await browser?.close();
     await hub?.kill("SIGTERM");
     await hub?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
   });
 
   test("subscribes to a topic template, publishes from the form and shows the event it published", async () => {

@@ -64,8 +64,13 @@ function tick(event) {
   px.textContent = price.toFixed(2);
   const change = ((price - state.first) / state.first) * 100;
   const chg = state.card.querySelector(".chg");
-  chg.textContent = `${change >= 0 ? "+" : ""}${change.toFixed(2)}%  ${price >= previous ? "▲" : "▼"}`;
+  chg.textContent = `${change >= 0 ? "+" : ""}${change.toFixed(2)}% `;
   chg.className = `chg ${change >= 0 ? "up" : "down"}`;
+  // The arrow is this tick's direction, coloured on its own.
+  const arrow = document.createElement("span");
+  arrow.className = price >= previous ? "up" : "down";
+  arrow.textContent = price >= previous ? "▲" : "▼";
+  chg.append(arrow);
   $("ticks").textContent = String(ticks);
   $("caught-up").textContent = String(caughtUp);
   $("gaps").textContent = String(gaps);
