@@ -87,8 +87,8 @@ export class LineChart {
       earliest = Math.min(earliest, points[0].t);
     }
     const end = latest || Date.now();
-    // Until the window fills up, zoom in on the data there is (at least 10 s).
-    const span = Math.min(this.windowMs, Math.max(10_000, end - earliest));
+    // Until the window fills up, zoom in on the data there is (at least 5 s).
+    const span = Math.min(this.windowMs, Math.max(5_000, end - earliest));
     const start = end - span;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
