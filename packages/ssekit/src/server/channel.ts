@@ -1,0 +1,184 @@
+/**
+ * A channel: a set of sessions that receive the same events. `broadcast` encodes a message once
+ * and writes the same bytes to every member (subject to an optional per-session filter). With
+ * `history`, it keeps a ring of recent events and replays the missed ones to a session that joins
+ * with a `Last-Event-ID`, before any live event, with no gap and no duplicate. It does not accept
+ * connections or set headers; sessions come from `createSession` / `createWebSession`.
+ */
+import { encodeBytes } from "../protocol/index.js";
+import { checkNonNegativeInteger } from "./errors.js";
+import { History, type HistoryEntry, type ReplayResult } from "./history.js";
+import { type Membership, type Session, toEventMessage } from "./session.js";
+import type { EventMap, OutgoingMessage, SendOptions } from "./types.js";
+
+/** An event as filters see it: its fields after serialization. */
+export interface ChannelEvent {
+  readonly event: string | undefined;
+  readonly data: string;
+  readonly id: string | undefined;
+}
+
+/** Decides per session whether an event goes to it. */
+export type SessionFilter = (event: ChannelEvent) => boolean;
+
+export interface ChannelOptions {
+  /**
+   * How many recent events to keep for replay to reconnecting clients. With history on, every
+   * event gets an id: the one given, else the channel's sequence number as a decimal string.
+   * Default: 0 (no history, no ids assigned).
+   */
+  readonly history?: number;
+}
+
+export interface AddOptions {
+  /**
+   * Replay the kept events after this id before live ones. Default: the session's own
+   * `lastEventId` (from the request). Pass `null` to replay nothing.
+   */
+  readonly lastEventId?: string | null;
+  /** Only events for which this returns true are written to the session. Default: all events. */
+  readonly filter?: SessionFilter;
+}
+
+/** The comments written on replay when the id cannot be resumed exactly. */
+export const TRUNCATED_COMMENT = "ssekit history-truncated";
+export const UNKNOWN_ID_COMMENT = "ssekit unknown-last-event-id";
+
+const DECIMAL = /^[1-9][0-9]{0,15}$/;
+
+export class Channel<M extends EventMap = EventMap> implements Membership {
+  readonly #members = new Map<Session, SessionFilter | undefined>();
+  readonly #history: History | undefined;
+  #seq = 0;
+  #closed = false;
+  #waiters: Set<() => void> | undefined;
+
+  constructor(options: ChannelOptions = {}) {
+    checkNonNegativeInteger("history", options.history);
+    this.#history = options.history ? new History(options.history) : undefined;
+  }
+
+  /** How many sessions are members now. */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** The id of the newest event kept in history, if any. */
+  get lastEventId(): string | undefined {
+    return this.#history?.newest()?.id;
+  }
+
+  /** @internal The history ring, for polling. */
+  get history(): History | undefined {
+    return this.#history;
+  }
+
+  has(session: Session): boolean {
+    return this.#members.has(session);
+  }
+
+  /**
+   * Adds a session. With history and a last event id, first writes the events after that id.
+   * When the id is older than what is kept, writes everything kept, preceded by the comment
+   * `: ssekit history-truncated`; when the id is unknown, writes nothing extra and the comment
+   * `: ssekit unknown-last-event-id`. A closed session, or one added to a closed channel, is ignored.
+   * Returns what the replay found (undefined when nothing was asked).
+   */
+  add(session: Session<EventMap>, options: AddOptions = {}): ReplayResult | undefined {
+    if (!session.isOpen || this.#closed) return undefined;
+    if (this.#members.has(session)) return undefined;
+    const filter = options.filter;
+    const lastEventId = options.lastEventId === undefined ? session.lastEventId : options.lastEventId;
+    let result: ReplayResult | undefined;
+    if (this.#history && lastEventId !== null && lastEventId !== undefined) {
+      result = this.#history.after(lastEventId, ownSeq);
+      if (result.kind === "too-old") session.comment(TRUNCATED_COMMENT);
+      if (result.kind === "unknown") session.comment(UNKNOWN_ID_COMMENT);
+      else for (const entry of result.entries) if (!filter || filter(entry)) session.writeBytes(entry.bytes);
+    }
+    // Replay and joining happen in the same synchronous step, so no broadcast can fall between.
+    if (!session.isOpen) return result;
+    this.#members.set(session, filter);
+    session.join(this);
+    return result;
+  }
+
+  /** Removes a session (it stays open). Returns whether it was a member. */
+  remove(session: Session<EventMap>): boolean {
+    if (!this.#members.delete(session)) return false;
+    session.leave(this);
+    return true;
+  }
+
+  /** @internal A closing session leaves. */
+  detach(session: Session): void {
+    this.#members.delete(session);
+  }
+
+  /**
+   * Sends one event to every member: `broadcast(message)` or the typed `broadcast(event, data, options?)`.
+   * Encodes once and writes the same bytes to each member. Returns the event's id (assigned when
+   * history is on and none was given).
+   */
+  broadcast(message: OutgoingMessage): string | undefined;
+  broadcast<K extends keyof M & string>(event: K, data: M[K], options?: SendOptions): string | undefined;
+  broadcast(first: OutgoingMessage | string, data?: unknown, options?: SendOptions): string | undefined {
+    if (this.#closed) return undefined;
+    const message = toEventMessage(first, data, options);
+    const seq = ++this.#seq;
+    let id = message.id;
+    if (this.#history && id === undefined) id = String(seq);
+    const bytes = encodeBytes({ ...message, id });
+    const entry: HistoryEntry = { seq, id: id ?? "", event: message.event, data: message.data, bytes };
+    this.#history?.push(entry);
+    for (const [session, filter] of this.#members) {
+      if (filter && !filter(entry)) continue;
+      session.writeBytes(bytes);
+    }
+    if (this.#waiters) {
+      const waiters = this.#waiters;
+      this.#waiters = undefined;
+      for (const wake of waiters) wake();
+    }
+    return id;
+  }
+
+  /** Writes a comment to every member. */
+  comment(text = ""): void {
+    const bytes = encodeBytes({ comment: text });
+    for (const session of this.#members.keys()) session.writeBytes(bytes);
+  }
+
+  /**
+   * Closes every member session (after the bytes already written) and the channel. With `retry`,
+   * members are told how long to wait before reconnecting. Later `add` and `broadcast` do nothing.
+   */
+  close(options: { readonly retry?: number } = {}): void {
+    this.#closed = true;
+    for (const session of [...this.#members.keys()]) session.close(options);
+    this.#members.clear();
+    if (this.#waiters) for (const wake of this.#waiters) wake();
+    this.#waiters = undefined;
+  }
+
+  /** @internal Calls `wake` once at the next broadcast or close; returns a function that cancels. */
+  onNextEvent(wake: () => void): () => void {
+    this.#waiters ??= new Set();
+    this.#waiters.add(wake);
+    return () => this.#waiters?.delete(wake);
+  }
+
+  /** @internal */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+}
+
+function ownSeq(id: string): number | undefined {
+  return DECIMAL.test(id) ? Number(id) : undefined;
+}
+
+/** Creates a channel; see `ChannelOptions`. */
+export function createChannel<M extends EventMap = EventMap>(options: ChannelOptions = {}): Channel<M> {
+  return new Channel<M>(options);
+}

@@ -1,0 +1,26 @@
+/**
+ * The typed error of the server layer: misuse of sessions and channels, with a stable `code`.
+ */
+
+export type SseServerErrorCode = "INVALID_OPTION" | "HEADERS_SENT" | "INVALID_DATA";
+
+export class SseServerError extends Error {
+  override readonly name = "SseServerError";
+  constructor(
+    readonly code: SseServerErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Validates a non-negative integer option, naming it in the error. */
+export function checkNonNegativeInteger(name: string, value: number | undefined): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new SseServerError(
+      "INVALID_OPTION",
+      `${name} must be a non-negative integer (got ${String(value)}); use 0 to turn it off where allowed`,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * `ssekit/server`: server-sent events sessions for Node (`createSession(req, res)`) and for
+ * Request/Response runtimes (`createWebSession(request)`), channels that broadcast to many
+ * sessions with optional replay history, and graceful shutdown.
+ */
+export {
+  type AddOptions,
+  Channel,
+  type ChannelEvent,
+  type ChannelOptions,
+  createChannel,
+  type SessionFilter,
+  TRUNCATED_COMMENT,
+  UNKNOWN_ID_COMMENT,
+} from "./channel.js";
+export { SseServerError, type SseServerErrorCode } from "./errors.js";
+export { activeHeartbeatTimers } from "./heartbeat.js";
+export type { HistoryEntry, ReplayResult } from "./history.js";
+export { createSession, type NodeRequest, type NodeResponse } from "./node-session.js";
+export { Session } from "./session.js";
+export { type ShutdownOptions, shutdown } from "./shutdown.js";
+export type {
+  BackpressurePolicy,
+  CloseReason,
+  EventMap,
+  OutgoingMessage,
+  SendOptions,
+  SessionOptions,
+} from "./types.js";
+export { createWebSession } from "./web.js";

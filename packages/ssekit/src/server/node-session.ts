@@ -1,0 +1,132 @@
+/**
+ * Sessions over Node's `(req, res)`: node:http (HTTP/1.1) and the node:http2 compatibility API,
+ * which Express 5 and Fastify 5 hand through. Sets the event-stream headers, flushes the first
+ * bytes at once, and adapts the response to a `SessionSink`. It holds no timers of its own.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { encodeBytes } from "../protocol/index.js";
+import { SseServerError } from "./errors.js";
+import { readLastEventId } from "./request.js";
+import { Session, type SessionSink } from "./session.js";
+import type { EventMap, SessionOptions } from "./types.js";
+
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+/** The part of a writable that a sink needs: what both an http/1 socket response and an http2 stream have. */
+interface Writable {
+  readonly writableLength: number;
+  once(event: "drain", listener: () => void): unknown;
+}
+
+const sessionOf = Symbol("ssekit.session");
+type Tagged = NodeResponse & { [sessionOf]?: Session };
+
+// One listener function for every response, finding its session through a symbol: no closure per session.
+function onResponseClose(this: Tagged): void {
+  const session = this[sessionOf];
+  this[sessionOf] = undefined;
+  session?.clientClosed();
+}
+
+/** The calls a sink makes on a response; both response classes have them. */
+interface ResponseLike {
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
+  destroy(): unknown;
+}
+
+class NodeSink implements SessionSink {
+  readonly #res: ResponseLike;
+  readonly #writable: Writable;
+  readonly #drains: Writable;
+  constructor(res: ResponseLike, writable: Writable, drains: Writable) {
+    this.#res = res;
+    this.#writable = writable;
+    this.#drains = drains;
+  }
+  write(bytes: Uint8Array): void {
+    this.#res.write(bytes);
+  }
+  buffered(): number {
+    return this.#writable.writableLength;
+  }
+  waitDrain(onDrain: () => void): void {
+    this.#drains.once("drain", onDrain);
+  }
+  end(): void {
+    this.#res.end();
+  }
+  destroy(): void {
+    this.#res.destroy();
+  }
+}
+
+/** Every open Node session with the server it came through, for `shutdown(server)`. */
+export const liveNodeSessions = new Map<Session, object | undefined>();
+
+const live = {
+  detach(session: Session): void {
+    liveNodeSessions.delete(session);
+  },
+};
+
+function serverOf(req: NodeRequest): object | undefined {
+  const socket: unknown = req.socket;
+  if (typeof socket === "object" && socket !== null && "server" in socket) {
+    const server: unknown = socket.server;
+    if (typeof server === "object" && server !== null) return server;
+  }
+  return undefined;
+}
+
+/**
+ * Starts a server-sent events session on a Node request: writes the status and headers
+ * (`Content-Type: text/event-stream; charset=utf-8`, `Cache-Control: no-cache, no-transform`,
+ * `X-Accel-Buffering: no`, and `Connection: keep-alive` on HTTP/1.1) and the first bytes at once.
+ */
+export function createSession<M extends EventMap = EventMap>(
+  req: NodeRequest,
+  res: NodeResponse,
+  options: SessionOptions = {},
+): Session<M> {
+  if (res.headersSent) {
+    throw new SseServerError(
+      "HEADERS_SENT",
+      "createSession needs a response whose headers were not sent yet (in Fastify, call reply.hijack() first)",
+    );
+  }
+  const http2 = req.httpVersionMajor >= 2;
+  const headers: Record<string, string> = {
+    ...options.headers,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+  };
+  // Connection-specific headers are forbidden in HTTP/2 (RFC 9113, 8.2.2); Node throws on them.
+  if (!http2) headers.connection = "keep-alive";
+  res.writeHead(200, headers);
+  // The send buffer: on HTTP/1.1 the response's own (headers not yet out) plus its socket's; on
+  // HTTP/2 the stream's. Drain is watched where it is emitted: the socket, or the stream.
+  const stream: Writable | undefined = "stream" in res ? res.stream : undefined;
+  const socket: Writable | undefined = "stream" in res ? undefined : (res.socket ?? undefined);
+  const writable: Writable = stream ?? res;
+  const drains: Writable = stream ?? socket ?? res;
+  const raw = req.headers["last-event-id"];
+  const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, req.url);
+  const session = new Session<M>(new NodeSink(res, writable, drains), lastEventId, options);
+  // First bytes at once: headers alone may sit in a buffer, and clients report "open" on them.
+  (res as ResponseLike).write(
+    options.retry !== undefined ? encodeBytes({ retry: options.retry }) : encodeBytes({ comment: "" }),
+  );
+  // Disable Nagle: small events should leave now, not wait for an ACK.
+  if (!http2) res.socket?.setNoDelay(true);
+  const tagged = res as Tagged;
+  tagged[sessionOf] = session as Session;
+  res.once("close", onResponseClose);
+  liveNodeSessions.set(session as Session, serverOf(req));
+  session.join(live);
+  if (res.destroyed || req.destroyed) session.clientClosed();
+  return session;
+}

@@ -1,0 +1,208 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, describe, test } from "node:test";
+import { EventSource } from "eventsource";
+import { createParser, type ParsedEvent, SseEncodeError } from "../../src/protocol/index.js";
+import {
+  activeHeartbeatTimers,
+  type CloseReason,
+  createSession,
+  createWebSession,
+  type Session,
+} from "../../src/server/index.js";
+import { Collected, listen, RawClient } from "./support.js";
+
+type Prices = { price: { symbol: string; p: number }; note: string };
+
+describe("Node session", () => {
+  const sessions = new Collected<Session<Prices>>();
+  const closes = new Collected<CloseReason>();
+  let options: Parameters<typeof createSession>[2] = {};
+  const serverP = listen((req, res) => {
+    const session = createSession<Prices>(req, res, options);
+    void session.closed.then((reason) => closes.push(reason));
+    sessions.push(session);
+  });
+  after(async () => (await serverP).close());
+
+  test("writes the event-stream headers, keep-alive on HTTP/1.1, and a first comment at once", async () => {
+    options = {};
+    const { port } = await serverP;
+    const client = new RawClient(port, "/");
+    try {
+      await client.comments.until(1);
+      assert.match(client.head, /^HTTP\/1\.1 200/);
+      assert.equal(client.header("content-type"), "text/event-stream; charset=utf-8");
+      assert.equal(client.header("cache-control"), "no-cache, no-transform");
+      assert.equal(client.header("x-accel-buffering"), "no");
+      assert.equal(client.header("connection"), "keep-alive");
+      assert.equal(client.header("transfer-encoding"), "chunked");
+    } finally {
+      client.close();
+    }
+  });
+
+  test("sends retry on connect when configured, instead of the comment", async () => {
+    options = { retry: 1234 };
+    const { port } = await serverP;
+    const client = new RawClient(port, "/");
+    try {
+      assert.deepEqual(await client.retries.until(1), [1234]);
+      assert.equal(client.comments.items.length, 0);
+    } finally {
+      client.close();
+      options = {};
+    }
+  });
+
+  test("typed send reaches the eventsource package as JSON with its event name and id", async () => {
+    const { url } = await serverP;
+    const before = sessions.items.length;
+    const es = new EventSource(`${url}/prices`);
+    try {
+      const got = new Collected<MessageEvent>();
+      es.addEventListener("price", (e) => got.push(e));
+      es.addEventListener("message", (e) => got.push(e));
+      const [session] = (await sessions.until(before + 1)).slice(before);
+      assert.ok(session);
+      session.send("price", { symbol: "ACME", p: 101.5 }, { id: "7" });
+      session.send({ data: "multi\nline" });
+      const [price, plain] = await got.until(2);
+      assert.equal(price?.type, "price");
+      assert.deepEqual(JSON.parse(String(price?.data)), { symbol: "ACME", p: 101.5 });
+      assert.equal(price?.lastEventId, "7");
+      assert.equal(plain?.data, "multi\nline");
+    } finally {
+      es.close();
+    }
+  });
+
+  test("reads Last-Event-ID from the header, then lastEventId and lastEventID query parameters", async () => {
+    const { port } = await serverP;
+    const cases: [string, Record<string, string>, string | undefined][] = [
+      ["/", { "Last-Event-ID": "h1" }, "h1"],
+      ["/?lastEventId=q1", {}, "q1"],
+      ["/?topic=x&lastEventID=q2", {}, "q2"],
+      ["/?lastEventId=q3", { "Last-Event-ID": "h3" }, "h3"],
+      ["/", {}, undefined],
+    ];
+    for (const [path, headers, expected] of cases) {
+      const before = sessions.items.length;
+      const client = new RawClient(port, path, headers);
+      try {
+        const [session] = (await sessions.until(before + 1)).slice(before);
+        assert.equal(session?.lastEventId, expected, path);
+      } finally {
+        client.close();
+      }
+    }
+  });
+
+  test("closed resolves with 'client' when the client goes away, and its heartbeat timer is gone", async () => {
+    options = { heartbeat: 60_000 };
+    const { port } = await serverP;
+    const before = sessions.items.length;
+    const client = new RawClient(port, "/");
+    const [session] = (await sessions.until(before + 1)).slice(before);
+    assert.ok(session);
+    assert.ok(activeHeartbeatTimers() >= 1);
+    client.close();
+    assert.equal(await session.closed, "client");
+    assert.equal(session.isOpen, false);
+    assert.equal(session.send("note", "late"), false);
+    assert.equal(activeHeartbeatTimers(), 0);
+    options = {};
+  });
+
+  test("writes heartbeat comments on the timer", async () => {
+    options = { heartbeat: 20 };
+    const { port } = await serverP;
+    const client = new RawClient(port, "/");
+    try {
+      // The connect comment is "", a heartbeat is another "" comment.
+      await client.comments.until(3);
+      assert.ok(client.comments.items.every((c) => c === ""));
+    } finally {
+      client.close();
+      options = {};
+    }
+  });
+
+  test("close({ retry }) sends the retry hint and ends the stream; curl -N sees it all", async () => {
+    const { url } = await serverP;
+    const before = sessions.items.length;
+    const curl = spawn("curl", ["-sN", `${url}/`], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let out = "";
+      curl.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => curl.on("exit", resolve));
+      const [session] = (await sessions.until(before + 1)).slice(before);
+      assert.ok(session);
+      session.send("note", "hello", { id: "1" });
+      session.comment("bye");
+      session.close({ retry: 5000 });
+      assert.equal(await exited, 0);
+      assert.equal(out, ':\n\nevent: note\nid: 1\ndata: "hello"\n\n: bye\n\nretry: 5000\n\n');
+      assert.equal(await session.closed, "server");
+    } finally {
+      curl.kill();
+    }
+  });
+
+  test("global fetch reads the stream; an invalid event name throws SseEncodeError", async () => {
+    const { url } = await serverP;
+    const before = sessions.items.length;
+    const controller = new AbortController();
+    const response = await fetch(`${url}/`, { signal: controller.signal });
+    try {
+      assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+      const [session] = (await sessions.until(before + 1)).slice(before);
+      assert.ok(session);
+      assert.throws(() => session.send({ event: "a\nb", data: "x" }), SseEncodeError);
+      session.send({ data: "ok" });
+      const events = new Collected<ParsedEvent>();
+      const parser = createParser({ onEvent: (e) => events.push(e) });
+      const reader = response.body?.getReader();
+      assert.ok(reader);
+      void (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) parser.feed(r.value);
+      })().catch(() => {});
+      assert.equal((await events.until(1))[0]?.data, "ok");
+    } finally {
+      controller.abort();
+    }
+  });
+});
+
+describe("Web session", () => {
+  test("builds a Response with the headers and a body that carries events", async () => {
+    const request = new Request("http://example.test/stream?lastEventId=9");
+    const { session, response } = createWebSession<Prices>(request, { retry: 100 });
+    assert.equal(session.lastEventId, "9");
+    assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    assert.equal(response.headers.get("cache-control"), "no-cache, no-transform");
+    assert.equal(response.headers.get("x-accel-buffering"), "no");
+    assert.equal(response.headers.get("connection"), null);
+    session.send("price", { symbol: "X", p: 1 });
+    session.close();
+    assert.equal(await response.text(), 'retry: 100\n\nevent: price\ndata: {"symbol":"X","p":1}\n\n');
+  });
+
+  test("cancelling the body closes the session with 'client'", async () => {
+    const before = activeHeartbeatTimers();
+    const { session, response } = createWebSession(new Request("http://example.test/"), { heartbeat: 4321 });
+    assert.equal(activeHeartbeatTimers(), before + 1);
+    await response.body?.cancel();
+    assert.equal(await session.closed, "client");
+    assert.equal(activeHeartbeatTimers(), before);
+  });
+
+  test("the request's abort signal closes the session", async () => {
+    const controller = new AbortController();
+    const { session } = createWebSession(new Request("http://example.test/", { signal: controller.signal }));
+    controller.abort();
+    assert.equal(await session.closed, "client");
+  });
+});
