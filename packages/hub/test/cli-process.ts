@@ -3,21 +3,10 @@
  * `npm start` does) and wait on its output, never on sleeps. Used by the cli and crash tests.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
-/**
- * The hub core (createHub, resolveConfig) is another module of this package, built in parallel;
- * tests that need a running hub skip with this reason while it is absent, and run once it exists.
- */
-export const HUB_CORE_MISSING: string | false = ["../src/index.ts", "../src/config.ts"].every((path) =>
-  existsSync(fileURLToPath(new URL(path, import.meta.url))),
-)
-  ? false
-  : "the hub core (packages/hub/src/index.ts and config.ts) is not in this checkout yet";
-
 /** tsx by absolute URL, so that the CLI can run with any working directory (--dev writes ./data). */
 const TSX = import.meta.resolve("tsx");
 
