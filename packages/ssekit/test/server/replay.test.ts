@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { EventSource } from "eventsource";
+import {
+  createChannel,
+  createSession,
+  createWebSession,
+  type Session,
+  TRUNCATED_COMMENT,
+  UNKNOWN_ID_COMMENT,
+} from "../../src/server/index.js";
+import { Collected, listen, RawClient } from "./support.js";
+
+describe("History replay", () => {
+  let channel = createChannel({ history: 5 });
+  const fresh = () => {
+    channel = createChannel({ history: 5 });
+    // Ids 1..8 are assigned by the channel; the ring keeps 4..8.
+    for (let n = 1; n <= 8; n++) channel.broadcast({ data: `e${n}` });
+  };
+  fresh();
+  const joined = new Collected<Session>();
+  const serverP = listen((req, res) => {
+    const session = createSession(req, res, { retry: 10 });
+    channel.add(session);
+    joined.push(session);
+  });
+  after(async () => (await serverP).close());
+
+  test("assigns ids and keeps the newest events only", () => {
+    assert.equal(channel.lastEventId, "8");
+  });
+
+  for (const last of ["4", "5", "6", "7", "8"]) {
+    test(`Last-Event-ID ${last}: exactly the kept events after it, then live ones`, async () => {
+      const { port } = await serverP;
+      fresh();
+      const before = joined.items.length;
+      const client = new RawClient(port, "/", { "Last-Event-ID": last });
+      try {
+        await joined.until(before + 1);
+        const live = channel.broadcast({ data: "live", id: `live-${last}` });
+        const expected = [
+          ...Array.from({ length: 8 - Number(last) }, (_, i) => String(Number(last) + 1 + i)),
+          live,
+        ];
+        const events = await client.events.until(expected.length);
+        assert.deepEqual(
+          events.map((e) => e.lastEventId),
+          expected,
+        );
+        assert.deepEqual(client.comments.items, []);
+      } finally {
+        client.close();
+      }
+    });
+  }
+
+  test("an id older than the ring: everything kept, announced by a history-truncated comment", async () => {
+    const replay = createChannel({ history: 3 });
+    for (let n = 1; n <= 6; n++) replay.broadcast({ data: `e${n}` });
+    const { session, response } = createWebSession(new Request("http://t/?lastEventId=2"));
+    assert.deepEqual(replay.add(session)?.kind, "too-old");
+    replay.close();
+    assert.equal(
+      await response.text(),
+      `:\n\n: ${TRUNCATED_COMMENT}\n\nid: 4\ndata: e4\n\nid: 5\ndata: e5\n\nid: 6\ndata: e6\n\n`,
+    );
+  });
+
+  test("an unknown id (foreign or from the future): nothing replayed, an unknown-last-event-id comment", async () => {
+    for (const id of ["nope", "99"]) {
+      const replay = createChannel({ history: 3 });
+      for (let n = 1; n <= 6; n++) replay.broadcast({ data: `e${n}` });
+      const { session, response } = createWebSession(
+        new Request("http://t/", { headers: { "last-event-id": id } }),
+      );
+      assert.deepEqual(replay.add(session)?.kind, "unknown");
+      replay.broadcast({ data: "live" });
+      replay.close();
+      assert.equal(await response.text(), `:\n\n: ${UNKNOWN_ID_COMMENT}\n\nid: 7\ndata: live\n\n`);
+    }
+  });
+
+  test("ids given by the publisher are kept and resumed from", async () => {
+    const replay = createChannel({ history: 10 });
+    replay.broadcast({ data: "a", id: "urn:a" });
+    replay.broadcast({ data: "b", id: "urn:b" });
+    replay.broadcast({ data: "c" });
+    const { session, response } = createWebSession(new Request("http://t/?lastEventID=urn:a"));
+    replay.add(session);
+    replay.close();
+    assert.equal(await response.text(), ":\n\nid: urn:b\ndata: b\n\nid: 3\ndata: c\n\n");
+  });
+
+  test(
+    "no gap and no duplicate while broadcasts race reconnections of the eventsource client",
+    { timeout: 30_000 },
+    async () => {
+      const racing = createChannel({ history: 1000 });
+      const sessions = new Set<Session>();
+      const connected = new Collected<Session>();
+      const server = await listen((req, res) => {
+        const session = createSession(req, res, { retry: 1 });
+        racing.add(session);
+        sessions.add(session);
+        connected.push(session);
+        void session.closed.then(() => sessions.delete(session));
+      });
+      const TOTAL = 400;
+      let published = 0;
+      let stop = false;
+      let cuts = 0;
+      const es = new EventSource(server.url);
+      const got = new Collected<string>();
+      es.onmessage = (e) => got.push(String(e.data));
+      await connected.until(1);
+      const publisher = (async () => {
+        while (!stop && published < TOTAL) {
+          racing.broadcast({ data: String(++published) });
+          // Cut the stream now and then: the client reconnects with Last-Event-ID while we keep publishing.
+          if (published % 50 === 0 && sessions.size > 0) {
+            cuts++;
+            for (const s of sessions) s.close();
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      try {
+        await publisher;
+        const all = await got.until(TOTAL);
+        // It connected before the first event, so it must have every one of them, once, in order.
+        assert.deepEqual(
+          all.map(Number),
+          Array.from({ length: TOTAL }, (_, i) => i + 1),
+        );
+        assert.ok(
+          cuts >= 2 && connected.items.length >= cuts,
+          `${cuts} cuts, ${connected.items.length} connections`,
+        );
+      } finally {
+        stop = true;
+        es.close();
+        await server.close();
+      }
+    },
+  );
+});
