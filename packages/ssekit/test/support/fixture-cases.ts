@@ -1,0 +1,95 @@
+/**
+ * The adversarial stream cases shared by the client's Node tests and its browser differential
+ * test. Each ends in a state where an EventSource is CLOSED (a 204, a bad status or a bad content
+ * type), so a scenario knows when its log is complete. `retry: 10` keeps reconnects short.
+ */
+import type { Script } from "./fixture-server.js";
+
+export interface FixtureCase {
+  readonly name: string;
+  readonly scripts: readonly Script[];
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const stop: Script = { kind: "status", status: 204 };
+const stream = (...chunks: (string | Uint8Array)[]): Script => ({ kind: "stream", chunks });
+
+const utf8 = bytes("data: caf\u00e9 \u{1F600} \u65e5\u672c\n\n");
+
+export const FIXTURE_CASES: readonly FixtureCase[] = [
+  {
+    name: "basic",
+    scripts: [stream("retry: 10\n\n", "data: hello\n\n", "event: custom\ndata: x\n\n"), stop],
+  },
+  {
+    name: "line-endings-split",
+    scripts: [
+      stream("retry: 10\r\rdata: a\r", "\ndata: b\r", "\n\r", "\ndata: c\r\r", "data: d\n", "\r\n"),
+      stop,
+    ],
+  },
+  {
+    name: "bom-split",
+    scripts: [
+      stream(Uint8Array.of(0xef), Uint8Array.of(0xbb, 0xbf), "data: after bom\n\nretry: 10\n\n"),
+      stop,
+    ],
+  },
+  { name: "bom-twice", scripts: [stream("\ufeff\ufeffdata: x\n\ndata: y\n\nretry: 10\n\n"), stop] },
+  {
+    name: "utf8-split",
+    scripts: [
+      stream(
+        "retry: 10\n\n",
+        ...Array.from(utf8, (b) => Uint8Array.of(b)),
+        utf8.subarray(0, 9),
+        utf8.subarray(9),
+      ),
+      stop,
+    ],
+  },
+  {
+    name: "content-type-params",
+    scripts: [
+      { kind: "stream", contentType: "Text/Event-Stream; charset=utf-8", chunks: ["data: p\n\n"] },
+      stop,
+    ],
+  },
+  {
+    name: "bad-content-type",
+    scripts: [{ kind: "stream", contentType: "text/plain", chunks: ["data: no\n\n"] }],
+  },
+  { name: "no-content-204", scripts: [stop] },
+  { name: "server-error-500", scripts: [{ kind: "status", status: 500, body: "boom" }] },
+  { name: "redirect-301", scripts: [{ kind: "redirect", status: 301, location: "/case/basic-target" }] },
+  { name: "redirect-307", scripts: [{ kind: "redirect", status: 307, location: "/case/basic-target" }] },
+  { name: "basic-target", scripts: [stream("retry: 10\nid: r1\ndata: redirected\n\n"), stop] },
+  {
+    name: "retry-changes",
+    scripts: [stream("retry: 5000\n\nretry: x\n\nretry: 10\ndata: one\n\n"), stream("data: two\n\n"), stop],
+  },
+  {
+    name: "ids-nul-and-resume",
+    scripts: [
+      stream("retry: 10\nid: 1\ndata: a\n\n", "id: 2\u0000x\ndata: b\n\n", "data: c\n\n"),
+      stream("data: d\n\n", "id: 3\ndata: e\n\n"),
+      stream("id\ndata: f\n\n"),
+      stop,
+    ],
+  },
+  {
+    name: "event-types-and-comments",
+    scripts: [
+      stream(
+        ": a comment\n\nretry: 10\n",
+        "event: foo\ndata: f\n\n",
+        "event:\ndata: plain\n\n",
+        ":another\nevent: bar\ndata\n\n",
+        "data: multi\ndata: line\ndata:\n\n",
+        "event: foo\n\n",
+        "data: unterminated",
+      ),
+      stop,
+    ],
+  },
+];
