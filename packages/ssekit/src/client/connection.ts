@@ -60,6 +60,8 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
   let lastEventId = options.lastEventId;
   let retry = options.retry;
   let mode: "stream" | "poll" = "stream";
+  /** Where the next attempt goes: after a redirect, browsers reconnect to the final URL. */
+  let target = options.url;
   let controller: AbortController | undefined;
   let wake: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -88,9 +90,9 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
     armStall();
     try {
       const response = await options.fetch(
-        options.url,
+        target,
         requestInit({
-          url: options.url,
+          url: target,
           method: options.method,
           headers: options.headers,
           body: options.body,
@@ -111,7 +113,8 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
         }
         return { opened, error: noBody(options.url), fatal: true };
       }
-      const origin = new URL(response.url || options.url).origin;
+      if (response.redirected && response.url) target = response.url;
+      const origin = new URL(response.url || target).origin;
       opened = true;
       if (closed) return { opened, error: ended(options.url), fatal: true };
       sink.open();
@@ -152,7 +155,7 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
       controller = abort;
       try {
         const batch = await pollOnce({
-          url: options.url,
+          url: target,
           fetch: options.fetch,
           headers: options.headers,
           withCredentials: options.withCredentials,

@@ -51,7 +51,7 @@ export const FIXTURE_CASES: readonly FixtureCase[] = [
   {
     name: "content-type-params",
     scripts: [
-      { kind: "stream", contentType: "Text/Event-Stream; charset=utf-8", chunks: ["data: p\n\n"] },
+      { kind: "stream", contentType: "Text/Event-Stream; charset=utf-8", chunks: ["retry: 10\ndata: p\n\n"] },
       stop,
     ],
   },

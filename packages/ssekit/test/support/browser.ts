@@ -1,0 +1,67 @@
+/**
+ * Browser helpers for client tests (reusable by anyone): launching the system Chromium through
+ * playwright-core (never a downloaded browser), bundling `ssekit/client` for the browser with
+ * esbuild into memory, and injecting that bundle into a page as `globalThis.ssekit`.
+ */
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Launches headless Chromium with the flags this project's tests use. Close it in `after`. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      ...extraArgs,
+    ],
+  });
+}
+
+const CLIENT_ENTRY = fileURLToPath(new URL("../../src/client/index.ts", import.meta.url));
+
+/** Bundles src/client/index.ts for `platform: "browser"` as ESM, in memory; fails on any `node:` import. */
+export async function bundleClient(): Promise<string> {
+  const result = await build({
+    entryPoints: [CLIENT_ENTRY],
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    logLevel: "silent",
+  });
+  const [file] = result.outputFiles;
+  if (!file) throw new Error("esbuild produced no output for src/client/index.ts");
+  return file.text;
+}
+
+/** The client bundled as a classic script that sets `globalThis.ssekit` to the module's exports. */
+export async function bundleClientGlobal(): Promise<string> {
+  const result = await build({
+    entryPoints: [CLIENT_ENTRY],
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "iife",
+    globalName: "ssekit",
+    target: "es2022",
+    logLevel: "silent",
+  });
+  const [file] = result.outputFiles;
+  if (!file) throw new Error("esbuild produced no output for src/client/index.ts");
+  return file.text;
+}
+
+/** Injects `bundleClientGlobal()`'s output into `page` (call after each navigation). */
+export async function injectClient(page: Page, bundle: string): Promise<void> {
+  await page.addScriptTag({ content: bundle });
+}
