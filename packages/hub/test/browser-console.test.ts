@@ -64,7 +64,13 @@ describe("web console", { timeout: 60_000 }, () => {
       const samples: readonly [string, string, string][] = [
         ["https://example.com/books/1", "book.created", '{"title": "Dune", "author": "Frank Herbert"}'],
         ["https://example.com/books/2", "", '{"title": "Neuromancer", "stock": 3}'],
+        [
+          "https://example.com/books/1",
+          "book.updated",
+          '{"title": "Dune", "stock": 12, "price": {"amount": 9.99, "currency": "EUR"}, "tags": ["classic", "sci-fi"]}',
+        ],
         ["notifications", "", '{"title": "Build passed", "body": "main · 42 tests"}'],
+        ["https://example.com/books/3", "book.deleted", '{"id": 3}'],
       ];
       for (const [topic, type, data] of samples) {
         await page.fill("#publish-topic", topic);

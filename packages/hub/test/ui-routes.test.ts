@@ -106,6 +106,16 @@ describe("UI routes", () => {
     assert.deepEqual(seen, ["tick:1", "message:2"]);
   });
 
+  test("bundles ssekit/client for the browser: EventSource exported, no node: imports", async () => {
+    const response = await fetch(`${plain.url}/assets/ssekit-client.js`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/javascript/);
+    const source = await response.text();
+    assert.match(source, /export\s*\{[^}]*\bEventSource\b/);
+    assert.doesNotMatch(source, /from\s*["']node:/);
+    assert.doesNotMatch(source, /require\(["']node:/);
+  });
+
   test("does not hand out a development token unless the hub is in dev mode", async () => {
     const response = await fetch(`${plain.url}/ui/dev-token`);
     assert.equal(response.status, 404);
