@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConfigError, resolveConfig } from "../src/config.js";
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("resolveConfig", () => {
+  test("applies the documented defaults", () => {
+    const config = resolveConfig({ logLevel: "silent" });
+    assert.deepEqual(config.store, { kind: "sqlite", path: "./data/ssekit-hub.db" });
+    assert.equal(config.historyMaxEvents, 100_000);
+    assert.equal(config.historyMaxAgeMs, 86_400_000);
+    assert.equal(config.anonymous, false);
+    assert.deepEqual(config.cors, []);
+    assert.equal(config.subscriptions, true);
+    assert.equal(config.heartbeatMs, 15_000);
+    assert.equal(config.maxBodyBytes, 1_048_576);
+    assert.equal(config.maxPollTimeoutMs, 30_000);
+    assert.equal(config.ui, true);
+    assert.equal(config.publisherKey, undefined);
+  });
+
+  test("the subscriber key defaults to the publisher key", () => {
+    const config = resolveConfig({ publisherJwtKey: "k", logLevel: "silent" });
+    assert.deepEqual(config.publisherKey, { alg: "HS256", secret: "k" });
+    assert.deepEqual(config.subscriberKey, config.publisherKey);
+  });
+
+  test("reads the flat store forms", () => {
+    assert.deepEqual(resolveConfig({ store: "memory", logLevel: "silent" }).store, { kind: "memory" });
+    assert.deepEqual(resolveConfig({ store: "sqlite:/tmp/x.db", logLevel: "silent" }).store, {
+      kind: "sqlite",
+      path: "/tmp/x.db",
+    });
+    assert.deepEqual(resolveConfig({ store: "redis://localhost:6379", logLevel: "silent" }).store, {
+      kind: "redis",
+      url: "redis://localhost:6379",
+    });
+  });
+
+  test("names the setting that is wrong", () => {
+    const bad = configError(() => resolveConfig({ historyMaxEvents: 0 }));
+    assert.equal(bad.code, "CONFIG_INVALID");
+    assert.equal(bad.setting, "historyMaxEvents");
+    assert.match(bad.message, /historyMaxEvents must be a positive integer \(got 0\)/);
+    assert.equal(configError(() => resolveConfig({ store: "mongo://x" })).setting, "store");
+    assert.equal(
+      configError(() => resolveConfig({ publisherJwtKey: "k", publisherJwtAlg: "none" })).setting,
+      "publisherJwtAlg",
+    );
+    assert.equal(
+      configError(() => resolveConfig({ publisherJwtKey: "k", publisherJwtAlg: "RS256" })).setting,
+      "publisherJwtKey",
+    );
+    assert.equal(configError(() => resolveConfig({ corsOrigins: ["example.com"] })).setting, "corsOrigins");
+    assert.equal(configError(() => resolveConfig({ logLevel: "loud" })).setting, "logLevel");
+    assert.equal(configError(() => resolveConfig({ heartbeatMs: 1.5 })).setting, "heartbeatMs");
+  });
+});

@@ -1,0 +1,148 @@
+// Shared helpers for the hub core's tests: start a hub on 127.0.0.1:0, mint tokens with jose,
+// publish with fetch, and read event streams with the `eventsource` package.
+import { EventSource } from "eventsource";
+import { type JWTPayload, SignJWT } from "jose";
+import { createHub, type Hub, type HubConfigInput } from "../src/index.js";
+
+export const SECRET = "test-secret-that-is-long-enough-for-hs256!";
+export const secretKey = new TextEncoder().encode(SECRET);
+
+export interface Started {
+  readonly hub: Hub;
+  readonly url: string;
+  readonly endpoint: string;
+}
+
+export async function startHub(input: HubConfigInput = {}): Promise<Started> {
+  const hub = createHub({
+    publisherKey: { alg: "HS256", secret: SECRET },
+    store: { kind: "memory" },
+    logger: "silent",
+    ui: false,
+    heartbeatMs: 0,
+    ...input,
+  });
+  const { url } = await hub.listen(0, "127.0.0.1");
+  return { hub, url, endpoint: `${url}/.well-known/mercure` };
+}
+
+export function token(
+  mercure: { publish?: string[]; subscribe?: string[]; payload?: unknown },
+  options: { expiresIn?: string | number; key?: Uint8Array; claims?: JWTPayload } = {},
+): Promise<string> {
+  const jwt = new SignJWT({ mercure, ...options.claims }).setProtectedHeader({ alg: "HS256" }).setIssuedAt();
+  if (options.expiresIn !== undefined) jwt.setExpirationTime(options.expiresIn);
+  return jwt.sign(options.key ?? secretKey);
+}
+
+export const publisherToken = () => token({ publish: ["*"] });
+
+export async function publish(
+  endpoint: string,
+  fields: Record<string, string | string[]>,
+  jwt?: string,
+): Promise<Response> {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) {
+    for (const v of Array.isArray(value) ? value : [value]) body.append(name, v);
+  }
+  return fetch(endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Bearer ${jwt ?? (await publisherToken())}`,
+    },
+    body,
+  });
+}
+
+/** Publishes and returns the id, failing the test unless the hub answered 200. */
+export async function publishOk(
+  endpoint: string,
+  fields: Record<string, string | string[]>,
+  jwt?: string,
+): Promise<string> {
+  const response = await publish(endpoint, fields, jwt);
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`publish answered ${response.status}: ${text}`);
+  return text;
+}
+
+export interface Received {
+  readonly type: string;
+  readonly data: string;
+  readonly id: string;
+}
+
+/** An `eventsource` subscriber collecting events, with a way to wait for the n-th one. */
+export class Collector {
+  readonly events: Received[] = [];
+  readonly source: EventSource;
+  #waiters: { n: number; resolve: () => void }[] = [];
+
+  constructor(url: string, options: { jwt?: string; types?: string[]; lastEventId?: string } = {}) {
+    const headers: Record<string, string> = {};
+    if (options.jwt !== undefined) headers.authorization = `Bearer ${options.jwt}`;
+    if (options.lastEventId !== undefined) headers["last-event-id"] = options.lastEventId;
+    this.source = new EventSource(url, {
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+    });
+    const onEvent = (event: MessageEvent) => {
+      this.events.push({ type: event.type, data: String(event.data), id: event.lastEventId });
+      this.#waiters = this.#waiters.filter((w) => {
+        if (this.events.length < w.n) return true;
+        w.resolve();
+        return false;
+      });
+    };
+    this.source.addEventListener("message", onEvent);
+    for (const type of options.types ?? []) this.source.addEventListener(type, onEvent);
+  }
+
+  async opened(): Promise<void> {
+    if (this.source.readyState === EventSource.OPEN) return;
+    await new Promise<void>((resolve, reject) => {
+      this.source.addEventListener("open", () => resolve(), { once: true });
+      this.source.addEventListener(
+        "error",
+        (event) =>
+          reject(new Error(`subscription failed: ${(event as { message?: string }).message ?? "error"}`)),
+        { once: true },
+      );
+    });
+  }
+
+  /** Resolves once `n` events have arrived. */
+  waitFor(n: number): Promise<void> {
+    if (this.events.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+  }
+
+  close(): void {
+    this.source.close();
+  }
+}
+
+/** Reads a raw fetch event stream until `done(text)` says stop; returns the text and the response. */
+export async function readStream(
+  url: string,
+  headers: Record<string, string>,
+  done: (text: string) => boolean,
+): Promise<{ response: Response; text: string }> {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  let text = "";
+  if (response.body === null || response.status !== 200) return { response, text: await response.text() };
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  try {
+    while (!done(text)) {
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    controller.abort();
+  }
+  return { response, text };
+}
