@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createParser } from "eventsource-parser";
 import type { Browser } from "playwright-core";
-import { CLIENT_PENDING, devHubArgs, droppingProxy, launchBrowser, screenshot } from "./browser-support.js";
+import { devHubArgs, droppingProxy, launchBrowser, screenshot } from "./browser-support.js";
 import { type HubProcess, startHub } from "./cli-process.js";
 
 /** Counts ticks straight from the hub (not through the proxy), to know when some were missed. */
@@ -43,7 +43,7 @@ function countTicks(mercure: string, signal: AbortSignal) {
   };
 }
 
-describe("live chart demo", { timeout: 60_000, skip: CLIENT_PENDING }, () => {
+describe("live chart demo", { timeout: 60_000 }, () => {
   let dir = "";
   let hub: HubProcess | undefined;
   let browser: Browser | undefined;

@@ -7,21 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import {
-  CLIENT_PENDING,
-  DEV_KEY,
-  devHubArgs,
-  launchBrowser,
-  publishTo,
-  screenshot,
-} from "./browser-support.js";
+import { DEV_KEY, devHubArgs, launchBrowser, publishTo, screenshot } from "./browser-support.js";
 import { type HubProcess, runCli, startHub } from "./cli-process.js";
 
 function inboxTitles(page: Page): Promise<string[]> {
   return page.$$eval("#inbox li strong", (items) => items.map((item) => item.textContent ?? ""));
 }
 
-describe("notifications demo", { timeout: 90_000, skip: CLIENT_PENDING }, () => {
+describe("notifications demo", { timeout: 90_000 }, () => {
   let dir = "";
   const hubs: HubProcess[] = [];
   let browser: Browser | undefined;

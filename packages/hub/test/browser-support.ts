@@ -5,7 +5,7 @@
  * reading the hub's figures from /metrics. Not a test file itself.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -18,15 +18,6 @@ import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
-/**
- * ssekit/client (the demos' EventSource with `shared: true`) is being written in parallel: tests
- * of the pages that use it run once it exists, and are skipped with this reason until then.
- */
-export const CLIENT_PENDING: string | false = existsSync(
-  fileURLToPath(new URL("../../ssekit/src/client/index.ts", import.meta.url)),
-)
-  ? false
-  : "ssekit/client has not landed yet";
 const BASE_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
