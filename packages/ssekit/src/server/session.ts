@@ -35,6 +35,14 @@ export interface Membership {
   detach(session: Session): void;
 }
 
+const CLOSED_SINK: SessionSink = {
+  write() {},
+  buffered: () => 0,
+  waitDrain() {},
+  end() {},
+  destroy() {},
+};
+
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 262_144;
 
@@ -233,6 +241,8 @@ export class Session<M extends EventMap = EventMap> {
     this.#memberships = undefined;
     if (abort) this.#sink.destroy();
     else this.#sink.end();
+    // A closed session that user code still holds must not hold the connection and its buffers.
+    this.#sink = CLOSED_SINK;
     this.#resolveClosed(reason);
     const listeners = this.#listeners;
     this.#listeners = undefined;
