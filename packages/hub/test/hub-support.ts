@@ -78,7 +78,7 @@ export interface Received {
 export class Collector {
   readonly events: Received[] = [];
   readonly source: EventSource;
-  #waiters: { n: number; resolve: () => void }[] = [];
+  #waiters: { done: (events: readonly Received[]) => boolean; resolve: () => void }[] = [];
 
   constructor(url: string, options: { jwt?: string; types?: string[]; lastEventId?: string } = {}) {
     const headers: Record<string, string> = {};
@@ -90,7 +90,7 @@ export class Collector {
     const onEvent = (event: MessageEvent) => {
       this.events.push({ type: event.type, data: String(event.data), id: event.lastEventId });
       this.#waiters = this.#waiters.filter((w) => {
-        if (this.events.length < w.n) return true;
+        if (!w.done(this.events)) return true;
         w.resolve();
         return false;
       });
@@ -114,8 +114,13 @@ export class Collector {
 
   /** Resolves once `n` events have arrived. */
   waitFor(n: number): Promise<void> {
-    if (this.events.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+    return this.until((events) => events.length >= n);
+  }
+
+  /** Resolves once `done(events)` holds, checked on every event. */
+  until(done: (events: readonly Received[]) => boolean): Promise<void> {
+    if (done(this.events)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ done, resolve }));
   }
 
   close(): void {
