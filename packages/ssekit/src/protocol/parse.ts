@@ -244,6 +244,9 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
   }
 
   function feedText(text: string): void {
+    // An empty chunk (a streaming TextDecoder gives one for a lone byte of a split character) must
+    // not clear `skipLF`: the LF that may follow a CR is still to come.
+    if (text === "") return;
     let pos = 0;
     if (skipLF) {
       skipLF = false;
@@ -346,8 +349,16 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
 
   return {
     feed(chunk) {
-      if (typeof chunk === "string") text(chunk);
-      else if (chunk.length > SMALL_CHUNK) feedLarge(chunk);
+      if (typeof chunk === "string") {
+        // Bytes of an unfinished line come first. A string cannot continue a split UTF-8
+        // character, so a partial one there becomes U+FFFD.
+        if (pendingLength > 0) {
+          const head = decoder.decodeFinal(pending.subarray(0, pendingLength));
+          pendingLength = 0;
+          text(head);
+        }
+        text(chunk);
+      } else if (chunk.length > SMALL_CHUNK) feedLarge(chunk);
       else feedSmall(chunk);
     },
     end() {

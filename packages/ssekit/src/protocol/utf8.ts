@@ -18,4 +18,9 @@ export class Utf8Decoder {
     this.#ascii = text.length === bytes.length;
     return text;
   }
+
+  /** Decodes bytes that may end inside a character (which becomes U+FFFD); keeps no state either. */
+  decodeFinal(bytes: Uint8Array): string {
+    return this.#oneShot.decode(bytes);
+  }
 }

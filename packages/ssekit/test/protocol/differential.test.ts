@@ -42,7 +42,11 @@ function ours(chunks: readonly string[]): { events: Norm[]; retries: number[]; c
   return { events, retries, comments };
 }
 
-function theirs(chunks: readonly string[]): { events: Norm[]; retries: number[]; comments: string[] } {
+/** Runs eventsource-parser; `ids` (if given) receives the raw `id` it reports for each event. */
+function theirs(
+  chunks: readonly string[],
+  ids?: (string | undefined)[],
+): { events: Norm[]; retries: number[]; comments: string[] } {
   const events: Norm[] = [];
   const retries: number[] = [];
   const comments: string[] = [];
@@ -50,6 +54,7 @@ function theirs(chunks: readonly string[]): { events: Norm[]; retries: number[];
   const parser = referenceParser({
     onEvent: (e) => {
       // Deliberate difference 1: carry the last event id as the spec does.
+      ids?.push(e.id);
       if (e.id !== undefined) lastId = e.id;
       events.push({ type: e.event || "message", data: e.data, id: lastId });
     },
@@ -100,6 +105,58 @@ test("agrees with eventsource-parser on random and adversarial streams without i
       }
       chunks.push("\n"); // difference 5
       assert.deepEqual(ours(chunks), theirs(chunks));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test("agrees with eventsource-parser on random streams with id fields, wherever it reports an id", () => {
+  // Difference 2 means eventsource-parser forgets some ids that we keep; so compare everything but
+  // the id in full, and the id of each event for which eventsource-parser reports one.
+  const withIds = fc
+    .array(
+      fc.oneof(
+        { weight: 5, arbitrary: token },
+        // Whole lines, so that ids often land in a block that dispatches.
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            "\nid: 7\n",
+            "\r\nid\r\n",
+            "\rid:\0\r",
+            "\nid:8\r",
+            "id",
+            "\ndata: d\n",
+            "\n\n",
+          ),
+        },
+        { weight: 1, arbitrary: fc.string() },
+      ),
+      { maxLength: 60 },
+    )
+    .map((parts) => `x${parts.join("")}`);
+  fc.assert(
+    fc.property(withIds, fc.array(fc.nat(), { maxLength: 8 }), (text, cuts) => {
+      const points = [...new Set(cuts.map((c) => c % text.length))].sort((a, b) => a - b);
+      const chunks: string[] = [];
+      let from = 0;
+      for (const p of [...points, text.length]) {
+        chunks.push(text.slice(from, p));
+        from = p;
+      }
+      chunks.push("\n"); // difference 5
+      const mine = ours(chunks);
+      const reported: (string | undefined)[] = [];
+      const rest = theirs(chunks, reported);
+      assert.deepEqual(
+        mine.events.map((e) => ({ type: e.type, data: e.data })),
+        rest.events.map((e) => ({ type: e.type, data: e.data })),
+      );
+      assert.deepEqual(mine.retries, rest.retries);
+      assert.deepEqual(mine.comments, rest.comments);
+      reported.forEach((id, i) => {
+        if (id !== undefined) assert.equal(mine.events[i]?.id, id, `id of event ${i}`);
+      });
     }),
     { numRuns: 3000 },
   );

@@ -28,6 +28,13 @@ describe("createParser: lines", () => {
   test("a line split across many chunks is one line", () => {
     assert.deepEqual(parseChunks(["da", "ta", ":", " he", "llo", "\n", "\n"]).events, [ev("hello")]);
   });
+  test("an empty string chunk between CR and LF does not make two line breaks", () => {
+    assert.deepEqual(parseChunks(["data: a\r", "", "\ndata: b\n\n"]).events, [ev("a\nb")]);
+  });
+  test("bytes and strings fed in turn keep their order", () => {
+    const { events } = parseChunks([bytes("data: a"), "b\n", bytes("data: c"), bytes([0xc3]), "\n\n"]);
+    assert.deepEqual(events, [ev("ab\nc\ufffd")]);
+  });
   test("mixed line endings in one stream", () => {
     assert.deepEqual(parseAll("data: 1\rdata: 2\ndata: 3\r\n\n"), [ev("1\n2\n3")]);
   });
@@ -187,7 +194,12 @@ describe("createParser: encoding", () => {
     assert.deepEqual(parseChunks([bytes("data: ", [0xe2, 0x82]), bytes("\n\n")]).events, [ev("\ufffd")]);
   });
   test("bytes decode the same in tiny and large chunks", () => {
-    const stream = bytes("event: t\nid: é\ndata: x😀\r\ndata: y\r\r", [0xef], "data: z\n\n");
+    // Longer than the small-chunk threshold, so that the whole-chunk path is taken too.
+    const stream = bytes(
+      `: ${"padding ".repeat(12)}\nevent: t\nid: é\ndata: x😀\r\ndata: y\r\r`,
+      [0xef],
+      "data: z\n\n",
+    );
     const whole = parseChunks([stream]).events;
     const tiny = parseChunks(Array.from(stream, (b) => Uint8Array.of(b))).events;
     assert.deepEqual(tiny, whole);
