@@ -12,6 +12,7 @@ type SectionModule = { run(options: BenchOptions): Promise<Section> };
 const sections: Record<string, () => Promise<SectionModule>> = {
   protocol: () => import("./protocol.js"),
   hub: () => import("./hub.js"),
+  server: () => import("./server.js"),
 };
 
 const args = process.argv.slice(2);

@@ -1,0 +1,81 @@
+/**
+ * A server under test, in its own process (bench/loadgen/target-process.ts): ssekit, better-sse or
+ * a naive node:http broadcaster. The bench asks it over IPC to publish at a rate (data = the publish
+ * timestamp in ms, so subscribers can measure latency) and for its resident memory.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+
+export type TargetKind = "ssekit" | "better-sse" | "naive";
+const PROCESS = new URL("./target-process.ts", import.meta.url).pathname;
+
+interface Reply {
+  readonly type: string;
+  readonly port?: number;
+  readonly rss?: number;
+  readonly published?: number;
+  readonly error?: string;
+}
+
+export class Target {
+  readonly #child: ChildProcess;
+  readonly port: number;
+  private constructor(child: ChildProcess, port: number) {
+    this.#child = child;
+    this.port = port;
+  }
+
+  static async start(kind: TargetKind): Promise<Target> {
+    const child = fork(PROCESS, [kind], {
+      execArgv: ["--conditions=ssekit-source", "--import", "tsx", "--max-semi-space-size=16"],
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    const reply = await Target.#ask(child, undefined, "listening", 30_000);
+    return new Target(child, reply.port ?? 0);
+  }
+
+  static #ask(
+    child: ChildProcess,
+    message: object | undefined,
+    expect: string,
+    timeoutMs: number,
+  ): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`target: no ${expect} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const onMessage = (reply: Reply) => {
+        if (reply.type !== expect) return;
+        clearTimeout(timer);
+        child.off("message", onMessage);
+        resolve(reply);
+      };
+      child.on("message", onMessage);
+      if (message) child.send(message);
+    });
+  }
+
+  async rss(): Promise<number> {
+    return (await Target.#ask(this.#child, { type: "rss" }, "rss", 10_000)).rss ?? 0;
+  }
+
+  /** Publishes `rate` events per second for `ms` milliseconds; resolves with how many were published. */
+  async publish(rate: number, ms: number): Promise<number> {
+    return (
+      (await Target.#ask(this.#child, { type: "publish", rate, ms }, "published", ms + 30_000)).published ?? 0
+    );
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Server benchmark: ssekit/server against better-sse and a naive node:http broadcaster (an array
+ * of responses, res.write per message), in the same run, each in its own process while raw-socket
+ * subscribers (bench/loadgen) run in others. Measures resident memory per idle connection, and
+ * delivered events/s with publish-to-receive p50/p99 latency to many subscribers of one channel at
+ * increasing publish rates. `--quick`: a few hundred connections for a few seconds.
+ */
+import { LoadPool, quantile } from "./loadgen/pool.js";
+import { Target, type TargetKind } from "./loadgen/target.js";
+import type { BenchOptions, Section, Table } from "./report.js";
+
+const KINDS: readonly TargetKind[] = ["ssekit", "better-sse", "naive"];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Step {
+  readonly rate: number;
+  readonly delivered: number;
+  readonly share: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+async function idleMemory(
+  kind: TargetKind,
+  connections: number,
+): Promise<{ open: number; perConnection: number }> {
+  const target = await Target.start(kind);
+  const pool = await LoadPool.start(Math.max(2, Math.ceil(connections / 5_000)));
+  try {
+    await sleep(500);
+    const before = await target.rss();
+    const { open } = await pool.connect("127.0.0.1", target.port, "/", connections);
+    await sleep(1_500);
+    const after = await target.rss();
+    return { open, perConnection: (after - before) / Math.max(1, open) };
+  } finally {
+    await pool.close();
+    await target.stop();
+  }
+}
+
+async function fanout(
+  kind: TargetKind,
+  subscribers: number,
+  rates: readonly number[],
+  stepMs: number,
+): Promise<Step[]> {
+  const target = await Target.start(kind);
+  const pool = await LoadPool.start(Math.max(2, Math.ceil(subscribers / 5_000)));
+  try {
+    const { open, firstError } = await pool.connect("127.0.0.1", target.port, "/", subscribers);
+    if (open < subscribers)
+      throw new Error(`${kind}: only ${open} of ${subscribers} connected (${firstError ?? "?"})`);
+    await sleep(300);
+    await pool.snapshot();
+    const steps: Step[] = [];
+    for (const rate of rates) {
+      const began = performance.now();
+      const published = await target.publish(rate, stepMs);
+      await sleep(500);
+      const snap = await pool.snapshot();
+      const seconds = Math.max(stepMs, performance.now() - began - 500) / 1000;
+      const step: Step = {
+        rate,
+        delivered: snap.events / seconds,
+        share: published > 0 ? snap.events / (published * subscribers) : 0,
+        p50: quantile(snap.histogram, 0.5),
+        p99: quantile(snap.histogram, 0.99),
+      };
+      steps.push(step);
+      console.error(
+        `bench server: ${kind} ${rate}/s x ${subscribers} -> ${Math.round(step.delivered)} events/s, ` +
+          `${(step.share * 100).toFixed(1)}% delivered, p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms`,
+      );
+      if (step.p99 > 2_000 || step.share < 0.5) break;
+    }
+    return steps;
+  } finally {
+    await pool.close();
+    await target.stop();
+  }
+}
+
+/** The best delivered rate whose p99 stayed under 100 ms and which delivered (nearly) everything. */
+function sustained(steps: readonly Step[]): Step | undefined {
+  return steps.filter((s) => s.p99 < 100 && s.share > 0.99).sort((a, b) => b.delivered - a.delivered)[0];
+}
+
+export async function run(options: BenchOptions): Promise<Section> {
+  const idleConnections = options.quick ? 300 : 10_000;
+  const subscribers = options.quick ? 300 : 10_000;
+  const rates = options.quick ? [20, 100] : [2, 5, 10, 20, 40];
+  const stepMs = options.quick ? 1_500 : 3_000;
+
+  const memoryRows: (string | number)[][] = [];
+  const memory = new Map<TargetKind, number>();
+  for (const kind of KINDS) {
+    const result = await idleMemory(kind, idleConnections);
+    memory.set(kind, result.perConnection);
+    memoryRows.push([kind, result.open, Math.round(result.perConnection / 102.4) / 10]);
+    console.error(
+      `bench server: ${kind} idle ${result.open} -> ${(result.perConnection / 1024).toFixed(1)} KiB/connection`,
+    );
+  }
+  const fanoutRows: (string | number)[][] = [];
+  const best = new Map<TargetKind, Step | undefined>();
+  for (const kind of KINDS) {
+    const steps = await fanout(kind, subscribers, rates, stepMs);
+    best.set(kind, sustained(steps));
+    for (const s of steps) {
+      fanoutRows.push([
+        kind,
+        s.rate,
+        Math.round(s.delivered),
+        `${(s.share * 100).toFixed(1)}%`,
+        s.p50,
+        s.p99,
+      ]);
+    }
+  }
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : "n/a";
+  const ours = best.get("ssekit");
+  const theirs = best.get("better-sse");
+  const tables: Table[] = [
+    {
+      title: `Memory per idle connection (${idleConnections.toLocaleString("en-US")} connections)`,
+      columns: ["server", "connections", "KiB per connection (RSS delta)"],
+      rows: memoryRows,
+      notes: [
+        `ssekit / better-sse: ${ratio(memory.get("ssekit"), memory.get("better-sse"))} (target at most 0.5)`,
+        "Target 50,000 sessions in one process: not measured here when the hard open-file limit is lower.",
+      ],
+    },
+    {
+      title: `Fan-out to ${subscribers.toLocaleString("en-US")} subscribers of one channel`,
+      columns: ["server", "publishes/s", "delivered events/s", "delivered", "p50 ms", "p99 ms"],
+      rows: fanoutRows,
+      notes: [
+        `Sustained (p99 < 100 ms, > 99% delivered): ssekit ${Math.round(ours?.delivered ?? 0)}, better-sse ${Math.round(theirs?.delivered ?? 0)}, naive ${Math.round(best.get("naive")?.delivered ?? 0)} events/s; ssekit / better-sse ${ratio(ours?.delivered, theirs?.delivered)} (target at least 3).`,
+        "Latency is from the publish call in the server process to the subscriber process reading the event.",
+      ],
+    },
+  ];
+  return { name: "server", tables };
+}
