@@ -176,6 +176,8 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
           sink.message({ type: event.type, data: event.data, lastEventId }, batch.origin);
         }
         lastEventId = batch.lastEventId;
+        // A server that cannot name a position answers every id-less poll at once: do not spin.
+        if (lastEventId === "" && batch.events.length === 0) await sleep(retry);
       } catch (cause) {
         const error = cause instanceof SseClientError ? cause : networkError(options.url, cause);
         return { opened, error, fatal: error.code === "HTTP_STATUS" || error.code === "POLL_RESPONSE" };

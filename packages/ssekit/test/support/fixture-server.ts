@@ -7,7 +7,7 @@
  * Also serves `/page` (an empty HTML page, so browser tests share the fixtures' origin) and a
  * publishable live channel with history (`/live`) that answers both streaming and docs/polling.md.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** One scripted response. */
@@ -99,6 +99,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
 
   function after(id: string | null): LiveEvent[] {
     if (id === null || id === "") return [];
+    if (id === "earliest") return [...live];
     const index = live.findIndex((event) => event.id === id);
     return index === -1 ? [...live] : live.slice(index + 1);
   }
@@ -129,13 +130,14 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     if (!script.hold) res.end();
   }
 
-  function serveLive(req: IncomingMessage, res: ServerResponse, url: URL, lastEventId: string | null): void {
+  function serveLive(res: ServerResponse, url: URL, lastEventId: string | null): void {
     if (url.searchParams.get("poll") === "1") {
       const id = url.searchParams.get("lastEventID") ?? lastEventId;
       const timeout = Number(url.searchParams.get("timeout") ?? "25000");
       const answer = () => {
         const events = after(id);
-        const last = events.at(-1)?.id ?? (id === null || id === "" ? (live.at(-1)?.id ?? "") : id);
+        // With no history yet, "earliest" (docs/polling.md) makes the next poll return everything.
+        const last = events.at(-1)?.id ?? (id === null || id === "" ? (live.at(-1)?.id ?? "earliest") : id);
         res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
         res.end(JSON.stringify({ events, lastEventId: last, retry: 20 }));
       };
@@ -150,7 +152,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
       };
       const timer = setTimeout(wake, Math.min(timeout, 2000));
       pollers.add(wake);
-      req.on("close", () => {
+      res.on("close", () => {
         pollers.delete(wake);
         clearTimeout(timer);
       });
@@ -186,7 +188,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
         return;
       }
       if (url.pathname === "/live") {
-        serveLive(req, res, url, record.lastEventId);
+        serveLive(res, url, record.lastEventId);
         return;
       }
       const name = url.pathname.startsWith("/case/") ? url.pathname.slice(6) : "";
