@@ -202,3 +202,21 @@ test("documented difference: an id in a block without data still sets the last e
   parser.feed(text);
   assert.deepEqual(raw, [undefined]);
 });
+
+test("documented difference: a U+FEFF at the start of string input is stripped as the BOM", () => {
+  assert.equal(ours(["\ufeffdata: a\n\n"]).events.length, 1);
+  assert.equal(theirs(["\ufeffdata: a\n\n"]).events.length, 0);
+  // Through a default TextDecoder (which strips the BOM itself) the two agree on bytes with a BOM.
+  const decoded = new TextDecoder().decode(
+    Uint8Array.of(0xef, 0xbb, 0xbf, ...new TextEncoder().encode("data: a\n\n")),
+  );
+  assert.deepEqual(theirs([decoded]), ours([decoded]));
+});
+
+test("documented difference: an empty event name is reported as message, not undefined", () => {
+  const types: (string | undefined)[] = [];
+  const parser = referenceParser({ onEvent: (e) => types.push(e.event) });
+  parser.feed("event:\ndata: a\n\n");
+  assert.deepEqual(types, [undefined]);
+  assert.equal(ours(["event:\ndata: a\n\n"]).events[0]?.type, "message");
+});
