@@ -172,6 +172,42 @@ describe("private updates", () => {
   });
 });
 
+describe("private updates end to end, random topics", () => {
+  test("no subscriber receives a private update its claim does not cover", { timeout: 30_000 }, async () => {
+    const hub = await startHub();
+    const segments = ["a", "b", "1", "22"];
+    const pick = (n: number) => segments[n % segments.length] ?? "a";
+    // Deterministic pseudo-random claims: exact topics and templates over a small alphabet.
+    const claims = Array.from({ length: 12 }, (_, i) =>
+      i % 3 === 0 ? `/r/${pick(i)}/{x}` : `/r/${pick(i)}/${pick(i * 7 + 1)}`,
+    );
+    const collectors = await Promise.all(
+      claims.map(async (claim) => {
+        const c = new Collector(`${hub.endpoint}?topic=*`, { jwt: await token({ subscribe: [claim] }) });
+        await c.opened();
+        return { claim, c };
+      }),
+    );
+    try {
+      const topics: string[] = [];
+      for (let i = 0; i < 60; i++) topics.push(`/r/${pick(i * 5 + 3)}/${pick(i * 11 + 2)}`);
+      for (const topic of topics) await publishOk(hub.endpoint, { topic, data: topic, private: "on" });
+      // A public end marker: once it arrives, every private update before it has been decided.
+      await publishOk(hub.endpoint, { topic: "/end", data: "end" });
+      for (const { claim, c } of collectors) {
+        await c.until((events) => events.some((e) => e.data === "end"));
+        const got = c.events.filter((e) => e.data !== "end").map((e) => e.data);
+        const template = claim.endsWith("/{x}");
+        const expected = topics.filter((t) => (template ? t.startsWith(claim.slice(0, -3)) : t === claim));
+        assert.deepEqual(got, expected, `claim ${claim}`);
+      }
+    } finally {
+      for (const { c } of collectors) c.close();
+      await hub.hub.close();
+    }
+  });
+});
+
 describe("public keys", () => {
   let rsa: Awaited<ReturnType<typeof generateKeyPair>>;
   let pem: string;

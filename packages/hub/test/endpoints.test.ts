@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:http2";
+import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -211,6 +212,48 @@ describe("HTTP edge", () => {
 });
 
 describe("lifecycle", () => {
+  test(
+    "a subscriber that does not read is disconnected instead of buffering without bound",
+    { timeout: 30_000 },
+    async () => {
+      const hub = await startHub({ anonymous: true, maxBufferedBytes: 65_536 });
+      const watchTopic = "/.well-known/mercure/subscriptions{/topic}{/subscriber}";
+      const jwt = await token({ subscribe: [watchTopic] });
+      const watcher = new Collector(`${hub.endpoint}?topic=${encodeURIComponent(watchTopic)}`, { jwt });
+      const port = new URL(hub.url).port;
+      const slow = connectTcp(Number(port), "127.0.0.1");
+      const connected = new Promise<void>((resolve) => slow.once("connect", resolve));
+      try {
+        await watcher.opened();
+        await connected;
+        slow.write(`GET /.well-known/mercure?topic=/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        slow.pause(); // never read: the kernel buffers fill, then the hub's.
+        const states = () =>
+          watcher.events
+            .map((e) => JSON.parse(e.data) as { topic: string; active: boolean })
+            .filter((d) => d.topic === "/slow");
+        await watcher.until(() => states().length === 1);
+        const gone = watcher.until(() => states().some((d) => !d.active));
+        let disconnected = false;
+        void gone.then(() => {
+          disconnected = true;
+        });
+        const chunk = "x".repeat(65_536);
+        for (let i = 0; i < 1_000 && !disconnected; i++) {
+          await hub.hub.publish({ topics: ["/slow"], data: chunk });
+          await new Promise((resolve) => setImmediate(resolve)); // let sockets and the watcher run
+        }
+        await gone;
+        const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+        assert.match(metrics, /^ssekit_hub_connections 1$/m); // only the watcher is left
+      } finally {
+        slow.destroy();
+        watcher.close();
+        await hub.hub.close();
+      }
+    },
+  );
+
   test(
     "close() ends open streams with a retry hint, and history in SQLite survives a restart",
     { timeout: 15_000 },
