@@ -153,3 +153,13 @@ describe("sqlite durability", () => {
     await store.close();
   });
 });
+
+test("the SQLite store creates the directory of its file", async () => {
+  const store = new SqliteStore({
+    path: join(dir, "nested", "deeper", "hub.db"),
+    maxEvents: 10,
+    maxAgeMs: 60_000,
+  });
+  assert.equal((await store.append(update("in-nested"))).id, "in-nested");
+  await store.close();
+});

@@ -7,6 +7,8 @@
  * the WAL on every commit and survives those too, at a cost in publish latency.
  * Not responsible for fan-out or authorization.
  */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
   type AfterResult,
@@ -61,6 +63,8 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     this.limits = options;
+    if (options.path !== ":memory:" && options.path !== "")
+      mkdirSync(dirname(options.path), { recursive: true });
     this.#db = new Database(options.path);
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);

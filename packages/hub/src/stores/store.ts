@@ -50,7 +50,11 @@ export interface HistoryLimits {
 }
 
 export interface Store {
-  /** Appends an update; resolves only once it is durable (as durable as the store is). */
+  /**
+   * Appends an update; resolves only once it is durable (as durable as the store is). Appends must
+   * resolve in call order: the hub dispatches each update when its append resolves, so that live
+   * delivery follows the log's order.
+   */
   append(update: Update): Promise<StoredUpdate>;
   /**
    * Up to `limit` updates after the one with `lastEventId` (`"earliest"`: from the oldest kept),
