@@ -39,7 +39,7 @@ async function idleMemory(
   }
 }
 
-async function fanout(
+export async function fanout(
   kind: TargetKind,
   subscribers: number,
   rates: readonly number[],
@@ -81,15 +81,15 @@ async function fanout(
   }
 }
 
-/** The best delivered rate whose p99 stayed under 100 ms and which delivered (nearly) everything. */
+/** The best delivered rate whose p99 stayed under 500 ms (one broadcast to 10,000 sockets alone takes tens of ms) and which delivered (nearly) everything. */
 function sustained(steps: readonly Step[]): Step | undefined {
-  return steps.filter((s) => s.p99 < 100 && s.share > 0.99).sort((a, b) => b.delivered - a.delivered)[0];
+  return steps.filter((s) => s.p99 < 500 && s.share > 0.99).sort((a, b) => b.delivered - a.delivered)[0];
 }
 
 export async function run(options: BenchOptions): Promise<Section> {
   const idleConnections = options.quick ? 300 : 10_000;
   const subscribers = options.quick ? 300 : 10_000;
-  const rates = options.quick ? [20, 100] : [2, 5, 10, 20, 40];
+  const rates = options.quick ? [20, 100] : [10, 20, 40, 80, 160];
   const stepMs = options.quick ? 1_500 : 3_000;
 
   const memoryRows: (string | number)[][] = [];
@@ -137,7 +137,7 @@ export async function run(options: BenchOptions): Promise<Section> {
       columns: ["server", "publishes/s", "delivered events/s", "delivered", "p50 ms", "p99 ms"],
       rows: fanoutRows,
       notes: [
-        `Sustained (p99 < 100 ms, > 99% delivered): ssekit ${Math.round(ours?.delivered ?? 0)}, better-sse ${Math.round(theirs?.delivered ?? 0)}, naive ${Math.round(best.get("naive")?.delivered ?? 0)} events/s; ssekit / better-sse ${ratio(ours?.delivered, theirs?.delivered)} (target at least 3).`,
+        `Sustained (p99 < 500 ms, > 99% delivered): ssekit ${Math.round(ours?.delivered ?? 0)}, better-sse ${Math.round(theirs?.delivered ?? 0)}, naive ${Math.round(best.get("naive")?.delivered ?? 0)} events/s; ssekit / better-sse ${ratio(ours?.delivered, theirs?.delivered)} (target at least 3).`,
         "Latency is from the publish call in the server process to the subscriber process reading the event.",
       ],
     },

@@ -6,6 +6,7 @@
  * connections or set headers; sessions come from `createSession` / `createWebSession`.
  */
 import { encodeBytes } from "../protocol/index.js";
+import { Framed } from "./chunked.js";
 import { checkNonNegativeInteger } from "./errors.js";
 import { History, type HistoryEntry, type ReplayResult } from "./history.js";
 import { type Membership, type Session, toEventMessage } from "./session.js";
@@ -131,9 +132,10 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
     const bytes = encodeBytes({ ...message, id });
     const entry: HistoryEntry = { seq, id: id ?? "", event: message.event, data: message.data, bytes };
     this.#history?.push(entry);
+    const framed = new Framed(bytes);
     for (const [session, filter] of this.#members) {
       if (filter && !filter(entry)) continue;
-      session.writeBytes(bytes);
+      session.writeBytes(bytes, framed);
     }
     if (this.#waiters) {
       const waiters = this.#waiters;

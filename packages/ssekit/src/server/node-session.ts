@@ -3,9 +3,10 @@
  * which Express 5 and Fastify 5 hand through. Sets the event-stream headers, flushes the first
  * bytes at once, and adapts the response to a `SessionSink`. It holds no timers of its own.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { encodeBytes } from "../protocol/index.js";
+import { chunkFrame, type Framed } from "./chunked.js";
 import { SseServerError } from "./errors.js";
 import { readLastEventId } from "./request.js";
 import { Session, type SessionSink } from "./session.js";
@@ -63,6 +64,44 @@ class NodeSink implements SessionSink {
   }
 }
 
+/** The calls the direct HTTP/1.1 sink makes on the socket. */
+interface SocketLike extends Writable {
+  write(chunk: Uint8Array): boolean;
+  readonly writableCorked: number;
+  cork(): void;
+  uncork(): void;
+}
+
+// Sockets written to in this tick stay corked until the tick ends, so several events published in
+// one tick leave as one writev per socket; one nextTick for all of them, not one per socket.
+const corked: SocketLike[] = [];
+function uncorkAll(): void {
+  for (const socket of corked) socket.uncork();
+  corked.length = 0;
+}
+
+/**
+ * HTTP/1.1 with chunked encoding and an unpatched `res.write`: frames each event itself and writes
+ * it to the socket in one call (Node's `res.write` makes four socket writes per chunk). Used only
+ * once the headers are on the socket, so the byte order on the wire is unchanged; `res.end()`
+ * still writes the terminating chunk.
+ */
+class DirectChunkedSink extends NodeSink {
+  readonly #socket: SocketLike;
+  constructor(res: ResponseLike, socket: SocketLike) {
+    super(res, socket, socket);
+    this.#socket = socket;
+  }
+  override write(bytes: Uint8Array, framed?: Framed): void {
+    const socket = this.#socket;
+    if (socket.writableCorked === 0) {
+      socket.cork();
+      if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+    }
+    socket.write(framed ? framed.chunked : chunkFrame(bytes));
+  }
+}
+
 /** Every open Node session with the server it came through, for `shutdown(server)`. */
 export const liveNodeSessions = new Map<Session, object | undefined>();
 
@@ -115,11 +154,20 @@ export function createSession<M extends EventMap = EventMap>(
   const drains: Writable = stream ?? socket ?? res;
   const raw = req.headers["last-event-id"];
   const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, req.url);
-  const session = new Session<M>(new NodeSink(res, writable, drains), lastEventId, options);
   // First bytes at once: headers alone may sit in a buffer, and clients report "open" on them.
   (res as ResponseLike).write(
     options.retry !== undefined ? encodeBytes({ retry: options.retry }) : encodeBytes({ comment: "" }),
   );
+  const direct =
+    !http2 &&
+    res instanceof ServerResponse &&
+    res.chunkedEncoding &&
+    res.write === ServerResponse.prototype.write &&
+    res.socket !== null &&
+    res.writableLength === res.socket.writableLength;
+  const sink =
+    direct && res.socket ? new DirectChunkedSink(res, res.socket) : new NodeSink(res, writable, drains);
+  const session = new Session<M>(sink, lastEventId, options);
   // Disable Nagle: small events should leave now, not wait for an ACK.
   if (!http2) res.socket?.setNoDelay(true);
   const tagged = res as Tagged;

@@ -5,6 +5,7 @@
  * web.ts (a Web `Response` body) provide. It does not parse requests or set headers.
  */
 import { encodeBytes } from "../protocol/index.js";
+import type { Framed } from "./chunked.js";
 import { checkNonNegativeInteger, SseServerError } from "./errors.js";
 import { registerHeartbeat, unregisterHeartbeat } from "./heartbeat.js";
 import type {
@@ -18,8 +19,8 @@ import type {
 
 /** Where a session's bytes go. */
 export interface SessionSink {
-  /** Hands bytes to the transport. */
-  write(bytes: Uint8Array): void;
+  /** Hands bytes to the transport; `framed`, when given, is the same frame shared with other sessions. */
+  write(bytes: Uint8Array, framed?: Framed): void;
   /** Bytes handed over but not yet accepted by the client side (the send buffer). */
   buffered(): number;
   /** Calls `onDrain` once when the buffer has emptied (used by drop-oldest). */
@@ -144,7 +145,7 @@ export class Session<M extends EventMap = EventMap> {
    * Writes already-encoded bytes (a whole frame). Channels use it to write the same bytes to every
    * member. Applies the backpressure policy. Returns false when the session is or becomes closed.
    */
-  writeBytes(bytes: Uint8Array): boolean {
+  writeBytes(bytes: Uint8Array, framed?: Framed): boolean {
     if (!this.#open) return false;
     if (this.#queue !== undefined) return this.#enqueue(bytes);
     if (this.#sink.buffered() + bytes.byteLength > this.#maxBuffered) {
@@ -156,7 +157,7 @@ export class Session<M extends EventMap = EventMap> {
       this.#sink.waitDrain(this.#onDrain);
       return this.#enqueue(bytes);
     }
-    this.#sink.write(bytes);
+    this.#sink.write(bytes, framed);
     return true;
   }
 
