@@ -20,7 +20,7 @@ interface Step {
   readonly p99: number;
 }
 
-async function idleMemory(
+export async function idleMemory(
   kind: TargetKind,
   connections: number,
 ): Promise<{ open: number; perConnection: number }> {

@@ -63,8 +63,11 @@ function publish(rate: number, ms: number): Promise<number> {
 }
 
 process.on("message", async (m: { type: string; rate?: number; ms?: number }) => {
-  if (m.type === "rss") process.send?.({ type: "rss", rss: process.memoryUsage.rss() });
-  else if (m.type === "publish") {
+  if (m.type === "rss") {
+    // The same for every server: collect garbage first, so RSS shows what connections retain.
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ type: "rss", rss: process.memoryUsage.rss() });
+  } else if (m.type === "publish") {
     const published = await publish(m.rate ?? 1, m.ms ?? 1000);
     process.send?.({ type: "published", published });
   }

@@ -26,7 +26,7 @@ export class Target {
 
   static async start(kind: TargetKind): Promise<Target> {
     const child = fork(PROCESS, [kind], {
-      execArgv: ["--conditions=ssekit-source", "--import", "tsx", "--max-semi-space-size=16"],
+      execArgv: ["--conditions=ssekit-source", "--import", "tsx", "--max-semi-space-size=16", "--expose-gc"],
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
     const reply = await Target.#ask(child, undefined, "listening", 30_000);

@@ -56,10 +56,14 @@ class NodeSink implements SessionSink {
   waitDrain(onDrain: () => void): void {
     this.#drains.once("drain", onDrain);
   }
+  /** Set once the session exists: ending the sink takes the session off the live list. */
+  session: Session | undefined;
   end(): void {
+    if (this.session) liveNodeSessions.delete(this.session);
     this.#res.end();
   }
   destroy(): void {
+    if (this.session) liveNodeSessions.delete(this.session);
     this.#res.destroy();
   }
 }
@@ -104,12 +108,6 @@ class DirectChunkedSink extends NodeSink {
 
 /** Every open Node session with the server it came through, for `shutdown(server)`. */
 export const liveNodeSessions = new Map<Session, object | undefined>();
-
-const live = {
-  detach(session: Session): void {
-    liveNodeSessions.delete(session);
-  },
-};
 
 function serverOf(req: NodeRequest): object | undefined {
   const socket: unknown = req.socket;
@@ -172,9 +170,9 @@ export function createSession<M extends EventMap = EventMap>(
   if (!http2) res.socket?.setNoDelay(true);
   const tagged = res as Tagged;
   tagged[sessionOf] = session as Session;
-  res.once("close", onResponseClose);
+  res.on("close", onResponseClose);
   liveNodeSessions.set(session as Session, serverOf(req));
-  session.join(live);
+  sink.session = session as Session;
   if (res.destroyed || req.destroyed) session.clientClosed();
   return session;
 }

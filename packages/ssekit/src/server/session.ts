@@ -80,14 +80,17 @@ export function toEventMessage(
 export class Session<M extends EventMap = EventMap> {
   /** The id the client last saw: the `Last-Event-ID` header, or the `lastEventId` query parameter. */
   readonly lastEventId: string | undefined;
-  /** Settles when the session has closed, for any reason, with that reason. */
-  readonly closed: Promise<CloseReason>;
   #sink: SessionSink;
   #open = true;
   #heartbeatMs: number;
   #maxBuffered: number;
   #policy: BackpressurePolicy;
-  #resolveClosed: (reason: CloseReason) => void = () => {};
+  // Made on first use: most sessions are never asked, and a promise with its resolver costs memory.
+  #closed: Promise<CloseReason> | undefined;
+  #resolveClosed: ((reason: CloseReason) => void) | undefined;
+  #reason: CloseReason | undefined;
+  // Most sessions belong to one channel: one field, a set only for more.
+  #membership: Membership | undefined;
   #memberships: Set<Membership> | undefined;
   #listeners: Set<(reason: CloseReason) => void> | undefined;
   // drop-oldest only: messages waiting for the client to drain its buffer.
@@ -112,10 +115,20 @@ export class Session<M extends EventMap = EventMap> {
     this.#heartbeatMs = options.heartbeat ?? DEFAULT_HEARTBEAT_MS;
     this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.#policy = policy;
-    this.closed = new Promise<CloseReason>((resolve) => {
-      this.#resolveClosed = resolve;
-    });
     if (this.#heartbeatMs > 0) registerHeartbeat(this.#heartbeatMs, this);
+  }
+
+  /** Settles when the session has closed, for any reason, with that reason. */
+  get closed(): Promise<CloseReason> {
+    if (this.#closed === undefined) {
+      this.#closed =
+        this.#reason !== undefined
+          ? Promise.resolve(this.#reason)
+          : new Promise<CloseReason>((resolve) => {
+              this.#resolveClosed = resolve;
+            });
+    }
+    return this.#closed;
   }
 
   /** True until the session closes. */
@@ -198,13 +211,18 @@ export class Session<M extends EventMap = EventMap> {
 
   /** @internal Channels register so the session leaves them when it closes. */
   join(membership: Membership): void {
+    if (this.#membership === undefined || this.#membership === membership) {
+      this.#membership = membership;
+      return;
+    }
     this.#memberships ??= new Set();
     this.#memberships.add(membership);
   }
 
   /** @internal */
   leave(membership: Membership): void {
-    this.#memberships?.delete(membership);
+    if (this.#membership === membership) this.#membership = undefined;
+    else this.#memberships?.delete(membership);
   }
 
   #enqueue(bytes: Uint8Array): boolean {
@@ -238,13 +256,19 @@ export class Session<M extends EventMap = EventMap> {
     this.#open = false;
     this.#queue = undefined;
     if (this.#heartbeatMs > 0) unregisterHeartbeat(this.#heartbeatMs, this);
-    if (this.#memberships) for (const m of this.#memberships) m.detach(this);
+    const membership = this.#membership;
+    const memberships = this.#memberships;
+    this.#membership = undefined;
     this.#memberships = undefined;
+    membership?.detach(this);
+    if (memberships) for (const m of memberships) m.detach(this);
     if (abort) this.#sink.destroy();
     else this.#sink.end();
     // A closed session that user code still holds must not hold the connection and its buffers.
     this.#sink = CLOSED_SINK;
-    this.#resolveClosed(reason);
+    this.#reason = reason;
+    this.#resolveClosed?.(reason);
+    this.#resolveClosed = undefined;
     const listeners = this.#listeners;
     this.#listeners = undefined;
     if (listeners) for (const listener of listeners) listener(reason);
