@@ -9,6 +9,7 @@ import { encodeBytes } from "../protocol/index.js";
 import { Framed } from "./chunked.js";
 import { checkNonNegativeInteger } from "./errors.js";
 import { History, type HistoryEntry, type ReplayResult } from "./history.js";
+import { type PollOptions, pollChannel } from "./poll.js";
 import { type Membership, type Session, toEventMessage } from "./session.js";
 import type { EventMap, OutgoingMessage, SendOptions } from "./types.js";
 
@@ -161,6 +162,14 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
     this.#members.clear();
     if (this.#waiters) for (const wake of this.#waiters) wake();
     this.#waiters = undefined;
+  }
+
+  /**
+   * Answers a request of the polling protocol (docs/polling.md: `?poll=1&lastEventID=ID&timeout=MS`)
+   * from this channel's history, for clients that cannot stream. Needs `history`.
+   */
+  poll(request: Request, options?: PollOptions): Promise<Response> {
+    return pollChannel(this as Channel, request, options);
   }
 
   /** @internal Calls `wake` once at the next broadcast or close; returns a function that cancels. */

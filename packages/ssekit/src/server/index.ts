@@ -17,6 +17,7 @@ export { SseServerError, type SseServerErrorCode } from "./errors.js";
 export { activeHeartbeatTimers } from "./heartbeat.js";
 export type { HistoryEntry, ReplayResult } from "./history.js";
 export { createSession, type NodeRequest, type NodeResponse } from "./node-session.js";
+export type { PollOptions } from "./poll.js";
 export { Session } from "./session.js";
 export { type ShutdownOptions, shutdown } from "./shutdown.js";
 export type {
