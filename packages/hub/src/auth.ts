@@ -1,16 +1,18 @@
 /**
  * Authorization: finds the JWT of a request (Authorization header, `authorization` query
- * parameter, `mercureAuthorization` cookie), verifies it with `jose` against the configured key
- * (secret, PEM public key or JWKS URL; the algorithm list is pinned to the key so `alg: none` and
- * HS-signed-with-the-public-key tokens fail), reads the `mercure` claim into publish and subscribe
- * selectors, and decides whether a subscriber may receive an update. Not responsible for HTTP
- * responses (the routes map `AuthError` to 401).
+ * parameter, `mercureAuthorization` cookie of 0.x hubs or `__Secure-mercure_access_token` of 1.0),
+ * verifies it with `jose` against the configured key (secret, PEM public key or JWKS URL; the
+ * algorithm list is pinned to the key so `alg: none` and HS-signed-with-the-public-key tokens
+ * fail), reads its rights into publish and subscribe selectors from both token generations (the
+ * 0.x `mercure` claim, and the 1.0 RFC 9068 access token's `authorization_details` entries of type
+ * `https://mercure.rocks/authorization-detail`), and decides whether a subscriber may receive an
+ * update. Not responsible for HTTP responses (the routes map `AuthError` to 401).
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import type { KeyConfig } from "./config.js";
 import type { Update } from "./stores/store.js";
-import { anyMatch, compileClaims, type Selector } from "./topics.js";
+import { anyMatch, compileSelector, type Selector } from "./topics.js";
 
 /** Why a token was refused; always answered with 401. */
 export class AuthError extends Error {
@@ -49,6 +51,8 @@ export interface FoundToken {
 }
 
 export const COOKIE_NAME = "mercureAuthorization";
+/** The cookie a Mercure 1.0 hub reads. */
+export const ACCESS_TOKEN_COOKIE_NAME = "__Secure-mercure_access_token";
 
 function cookie(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
@@ -73,10 +77,8 @@ export function findToken(
   const param = query.get("authorization");
   if (param !== null && param !== "") return { token: param, source: "query" };
   const cookieHeader = headers.cookie;
-  const fromCookie = cookie(
-    Array.isArray(cookieHeader) ? cookieHeader.join("; ") : cookieHeader,
-    COOKIE_NAME,
-  );
+  const cookies = Array.isArray(cookieHeader) ? cookieHeader.join("; ") : cookieHeader;
+  const fromCookie = cookie(cookies, ACCESS_TOKEN_COOKIE_NAME) ?? cookie(cookies, COOKIE_NAME);
   if (fromCookie !== undefined && fromCookie !== "") return { token: fromCookie, source: "cookie" };
   return undefined;
 }
@@ -100,8 +102,11 @@ const JWKS_ALGORITHMS = [
 export class Verifier {
   readonly #key: Key;
   readonly #algorithms: string[];
+  readonly #audience: string | undefined;
 
-  constructor(config: KeyConfig) {
+  /** `audience`: when given, a token must name it in its `aud` claim. */
+  constructor(config: KeyConfig, audience?: string) {
+    this.#audience = audience;
     if ("jwksUrl" in config) {
       this.#key = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 5_000 });
       this.#algorithms = JWKS_ALGORITHMS;
@@ -121,23 +126,101 @@ export class Verifier {
       const key = this.#key;
       const result =
         typeof key === "function"
-          ? await jwtVerify(token, key, { algorithms: this.#algorithms })
-          : await jwtVerify(token, key, { algorithms: this.#algorithms });
+          ? await jwtVerify(token, key, { algorithms: this.#algorithms, audience: this.#audience })
+          : await jwtVerify(token, key, { algorithms: this.#algorithms, audience: this.#audience });
       payload = result.payload;
     } catch (error) {
       throw new AuthError(reason(error));
     }
-    const claim = payload.mercure;
-    const mercure = typeof claim === "object" && claim !== null ? (claim as Record<string, unknown>) : {};
-    const list = (value: unknown) => (Array.isArray(value) ? (value as unknown[]) : []);
-    return {
-      subscribe: compileClaims(list(mercure.subscribe)),
-      publish: compileClaims(list(mercure.publish)),
-      payload: mercure.payload,
-      expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : undefined,
-      anonymous: false,
-    };
+    return rightsOf(payload);
   }
+}
+
+/** The `type` of the RFC 9396 authorization details that Mercure 1.0 access tokens carry. */
+export const AUTHORIZATION_DETAIL_TYPE = "https://mercure.rocks/authorization-detail";
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * One topic grant: a string (0.x claims: a URI template, or `*`) or a 1.0 object
+ * `{ match, match_type? }` where `match_type` is `"exact"` (the default) or `"urlpattern"`, and
+ * `{ match: "*" }` grants every topic. Throws `AuthError` for a malformed 1.0 grant, as a token
+ * whose meaning is unclear must not be half-honoured; a 0.x selector that does not compile only
+ * grants nothing, as before.
+ */
+function grant(value: unknown, where: string): Selector | undefined {
+  if (typeof value === "string") {
+    try {
+      return compileSelector(value, "template");
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isObject(value) || typeof value.match !== "string" || value.match === "")
+    throw new AuthError(`${where} must be an object with a non-empty string "match"`);
+  const type = value.match_type ?? "exact";
+  if (type !== "exact" && type !== "urlpattern")
+    throw new AuthError(`${where} has match_type ${JSON.stringify(type)}; use "exact" or "urlpattern"`);
+  if (value.match === "*") return compileSelector("*", "template");
+  try {
+    return compileSelector(value.match, type);
+  } catch (error) {
+    throw new AuthError(`${where} is not a usable selector: ${(error as Error).message}`);
+  }
+}
+
+function grants(list: unknown, where: string, out: Selector[]): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list)) throw new AuthError(`${where} must be an array`);
+  list.forEach((value: unknown, i) => {
+    const selector = grant(value, `${where}[${i}]`);
+    if (selector) out.push(selector);
+  });
+}
+
+/**
+ * The rights of a verified payload: the union of its `mercure` claim (0.x: `publish`, `subscribe`,
+ * `payload`) and its Mercure authorization details (1.0: `actions` of `publish` and `subscribe`
+ * over `topics`, with an optional `payload`). Details of other types belong to other resource
+ * servers and are ignored.
+ */
+export function rightsOf(payload: JWTPayload): Rights {
+  const subscribe: Selector[] = [];
+  const publish: Selector[] = [];
+  let subscriberPayload: unknown;
+  const claim = payload.mercure;
+  if (isObject(claim)) {
+    grants(claim.subscribe, "the mercure.subscribe claim", subscribe);
+    grants(claim.publish, "the mercure.publish claim", publish);
+    subscriberPayload = claim.payload;
+  }
+  const details = payload.authorization_details;
+  if (details !== undefined) {
+    if (!Array.isArray(details)) throw new AuthError("the authorization_details claim must be an array");
+    details.forEach((detail: unknown, i) => {
+      if (!isObject(detail) || detail.type !== AUTHORIZATION_DETAIL_TYPE) return;
+      const where = `authorization_details[${i}]`;
+      const actions = detail.actions;
+      if (!Array.isArray(actions) || actions.some((a) => a !== "publish" && a !== "subscribe"))
+        throw new AuthError(`${where}.actions must be an array of "publish" and "subscribe"`);
+      if (!Array.isArray(detail.topics)) throw new AuthError(`${where}.topics must be an array`);
+      const selectors: Selector[] = [];
+      grants(detail.topics, `${where}.topics`, selectors);
+      if (actions.includes("publish")) publish.push(...selectors);
+      if (actions.includes("subscribe")) {
+        subscribe.push(...selectors);
+        if (subscriberPayload === undefined) subscriberPayload = detail.payload;
+      }
+    });
+  }
+  return {
+    subscribe,
+    publish,
+    payload: subscriberPayload,
+    expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : undefined,
+    anonymous: false,
+  };
 }
 
 function reason(error: unknown): string {

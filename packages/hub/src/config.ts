@@ -51,6 +51,12 @@ export interface HubConfig {
   readonly subscriberKey: KeyConfig | undefined;
   /** Let subscribers without a token receive public updates. Default: false. */
   readonly anonymous: boolean;
+  /**
+   * The hub's resource identifier (RFC 9068), usually its public URL such as
+   * `https://hub.example.com/.well-known/mercure`. When set, every token must name it in `aud`.
+   * Default: none, and `aud` is not checked.
+   */
+  readonly resourceIdentifier: string | undefined;
   /** History store. Default: `{ kind: "sqlite", path: "./data/ssekit-hub.db" }`. */
   readonly store: StoreConfig;
   /** Updates kept in history at most; older ones are pruned in the background. Default: 100000. */
@@ -99,6 +105,7 @@ export interface HubConfigInput {
   readonly publisherKey?: KeyConfig;
   readonly subscriberKey?: KeyConfig;
   readonly anonymous?: boolean;
+  readonly resourceIdentifier?: string;
   /** A `StoreConfig`, or `"memory"`, `"sqlite:PATH"`, `"redis://..."`. */
   readonly store?: StoreConfig | string;
   readonly historyMaxEvents?: number;
@@ -307,10 +314,17 @@ export function resolveConfig(input: HubConfigInput): HubConfig {
     if (!input.tls.key.includes("-----BEGIN"))
       throw new ConfigError("tls.key", "tls.key must be a PEM private key");
   }
+  const resourceIdentifier = input.resourceIdentifier;
+  if (resourceIdentifier !== undefined && !URL.canParse(resourceIdentifier))
+    throw new ConfigError(
+      "resourceIdentifier",
+      `resourceIdentifier must be an absolute URL such as https://hub.example.com/.well-known/mercure (got "${resourceIdentifier}")`,
+    );
   return {
     publisherKey,
     subscriberKey,
     anonymous: input.anonymous ?? false,
+    resourceIdentifier,
     store: parseStore(input.store),
     historyMaxEvents: positiveInt("historyMaxEvents", input.historyMaxEvents, 100_000),
     historyMaxAgeMs: positiveInt("historyMaxAgeMs", input.historyMaxAgeMs, 86_400_000),

@@ -112,8 +112,10 @@ class HubImpl implements Hub {
     this.config = config;
     this.#log = config.logger;
     this.#store = openStore(config);
-    this.#publisherVerifier = config.publisherKey && new Verifier(config.publisherKey);
-    this.#subscriberVerifier = config.subscriberKey && new Verifier(config.subscriberKey);
+    this.#publisherVerifier =
+      config.publisherKey && new Verifier(config.publisherKey, config.resourceIdentifier);
+    this.#subscriberVerifier =
+      config.subscriberKey && new Verifier(config.subscriberKey, config.resourceIdentifier);
     this.#closingSignal = new Promise((resolve) => {
       this.#signalClosing = resolve;
     });

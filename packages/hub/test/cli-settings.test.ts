@@ -85,6 +85,8 @@ describe("ssekit hub settings", () => {
       "--store",
       "memory",
       "--anonymous",
+      "--resource-identifier",
+      "https://hub.test/.well-known/mercure",
       "--cors",
       "https://a.test",
       "--cors",
@@ -110,6 +112,7 @@ describe("ssekit hub settings", () => {
     assert.equal(settings.host?.value, "127.0.0.1");
     assert.equal(settings.store?.value, "memory");
     assert.equal(settings.anonymous?.value, true);
+    assert.equal(settings.resourceIdentifier?.value, "https://hub.test/.well-known/mercure");
     assert.deepEqual(settings.corsOrigins?.value, ["https://a.test", "https://b.test", "https://c.test"]);
     assert.equal(settings.publisherJwtKey?.value, "pub");
     assert.equal(settings.subscriberJwtKey?.value, "sub");

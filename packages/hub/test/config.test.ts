@@ -63,5 +63,8 @@ describe("resolveConfig", () => {
     assert.equal(configError(() => resolveConfig({ corsOrigins: ["example.com"] })).setting, "corsOrigins");
     assert.equal(configError(() => resolveConfig({ logLevel: "loud" })).setting, "logLevel");
     assert.equal(configError(() => resolveConfig({ heartbeatMs: 1.5 })).setting, "heartbeatMs");
+    const resource = configError(() => resolveConfig({ resourceIdentifier: "hub.example.com" }));
+    assert.equal(resource.setting, "resourceIdentifier");
+    assert.match(resource.message, /absolute URL/);
   });
 });

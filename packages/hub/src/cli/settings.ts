@@ -27,6 +27,7 @@ export const SETTING_NAMES = [
   "host",
   "store",
   "anonymous",
+  "resourceIdentifier",
   "corsOrigins",
   "publisherJwtKey",
   "subscriberJwtKey",
@@ -74,6 +75,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: ["MERCURE_ANONYMOUS"],
     kind: "boolean",
     help: "let subscribers without a JWT receive public updates",
+  },
+  {
+    name: "resourceIdentifier",
+    flags: ["resource-identifier"],
+    env: ["SSEKIT_RESOURCE_IDENTIFIER"],
+    kind: "string",
+    placeholder: "URL",
+    help: "the hub's public URL; when set, JWTs must name it in aud (RFC 9068)",
   },
   {
     name: "corsOrigins",
