@@ -1,11 +1,11 @@
 /**
- * Topic selectors: does a topic match a selector? Three kinds, as in the Mercure protocol:
- * `*` (every topic), URI templates (RFC 6570 expressions read as patterns, used by 0.x `topic`
- * and in JWT claims), exact strings (1.0 `match`), and a subset of URL Pattern (1.0
- * `match_urlpattern`: `:name` for one path segment and `*` for anything; regular-expression
- * groups and `{...}` groups are refused because Node 20 has no URLPattern to evaluate them).
+ * Topic selectors: does a topic match a selector? The kinds of the Mercure protocol: `*` (every
+ * topic), URI templates (RFC 6570 expressions read as patterns, used by 0.x `topic` and in JWT
+ * claims), exact strings (1.0 `match`), and URL Patterns (1.0 `match_urlpattern`, urlpattern.ts).
  * Compiled patterns are cached. Not responsible for deciding who may see what (auth.ts).
  */
+
+import { compileUrlPattern } from "./urlpattern.js";
 
 export type SelectorKind = "template" | "exact" | "urlpattern";
 
@@ -78,30 +78,6 @@ function compileTemplate(text: string): RegExp {
   return new RegExp(`^${source}${escapeRegExp(rest)}$`);
 }
 
-function compileUrlPattern(text: string): RegExp {
-  if (/[(){}]/.test(text.replace(/\\[(){}]/g, ""))) {
-    throw new SelectorError(
-      text,
-      "groups ( ) and { } are not supported; use :name for a segment and * for the rest",
-    );
-  }
-  let source = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] ?? "";
-    if (c === "\\" && i + 1 < text.length) {
-      source += escapeRegExp(text[++i] ?? "");
-    } else if (c === "*") {
-      source += ".*";
-    } else if (c === ":" && /[A-Za-z_]/.test(text[i + 1] ?? "")) {
-      while (/[A-Za-z0-9_]/.test(text[i + 1] ?? "")) i++;
-      source += "[^/?#]+";
-    } else {
-      source += escapeRegExp(c);
-    }
-  }
-  return new RegExp(`^${source}$`);
-}
-
 const cache = new Map<string, Selector>();
 const CACHE_LIMIT = 10_000;
 
@@ -115,8 +91,16 @@ export function compileSelector(text: string, kind: SelectorKind = "template"): 
     selector = { text, kind, matches: () => true };
   } else if (kind === "exact" || (kind === "template" && !text.includes("{"))) {
     selector = { text, kind, matches: (topic) => topic === text };
+  } else if (kind === "urlpattern") {
+    let test: (topic: string) => boolean;
+    try {
+      test = compileUrlPattern(text);
+    } catch (error) {
+      throw new SelectorError(text, `not a URL Pattern: ${(error as Error).message}`);
+    }
+    selector = { text, kind, matches: (topic) => topic === text || test(topic) };
   } else {
-    const pattern = kind === "template" ? compileTemplate(text) : compileUrlPattern(text);
+    const pattern = compileTemplate(text);
     selector = { text, kind, matches: (topic) => topic === text || pattern.test(topic) };
   }
   if (cache.size >= CACHE_LIMIT) cache.clear();

@@ -56,15 +56,28 @@ describe("topic selectors", () => {
     assert.equal(matches("*", "/anything", "exact"), false);
   });
 
-  test("URL Pattern subset: :name is one segment, * is anything, groups are refused", () => {
+  test("URL Pattern: :name is one segment, * is anything, regular-expression and optional groups work", () => {
     assert.equal(matches("https://example.com/books/:id", "https://example.com/books/7", "urlpattern"), true);
     assert.equal(
       matches("https://example.com/books/:id", "https://example.com/books/7/x", "urlpattern"),
       false,
     );
     assert.equal(matches("https://example.com/books/*", "https://example.com/books/7/x", "urlpattern"), true);
-    assert.throws(() => compileSelector("/books/(\\d+)", "urlpattern"), SelectorError);
-    assert.throws(() => compileSelector("/books{/:id}?", "urlpattern"), SelectorError);
+    assert.equal(matches("/books/:id(\\d+)", "/books/12", "urlpattern"), true);
+    assert.equal(matches("/books/:id(\\d+)", "/books/twelve", "urlpattern"), false);
+    assert.equal(matches("/books{/:id}?", "/books", "urlpattern"), true);
+    assert.equal(matches("/books{/:id}?", "/books/3", "urlpattern"), true);
+    assert.equal(matches("https://*.example.com/feed", "https://news.example.com/feed", "urlpattern"), true);
+    assert.equal(
+      matches("https://example.com/books/:id", "https://other.example/books/7", "urlpattern"),
+      false,
+    );
+    assert.equal(matches("/books/:id", "not a url at all", "urlpattern"), false);
+  });
+
+  test("an invalid URL Pattern is refused with the reason", () => {
+    assert.throws(() => compileSelector("/books/(unclosed", "urlpattern"), SelectorError);
+    assert.throws(() => compileSelector("/books/:id(", "urlpattern"), /not a URL Pattern/);
   });
 
   test("claims that do not compile grant nothing", () => {
