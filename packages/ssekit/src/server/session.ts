@@ -77,63 +77,97 @@ export function toEventMessage(
   return { event: first.event, data: serialize(first.data), id: first.id, retry: first.retry };
 }
 
+/** What a session's options resolve to; sessions with the same options share one object. */
+interface Settings {
+  readonly heartbeatMs: number;
+  readonly maxBuffered: number;
+  readonly policy: BackpressurePolicy;
+}
+
+// A handful of distinct option sets in a typical app, shared by thousands of sessions: a field
+// each instead of three, and no object per session. Bounded so odd callers cannot grow it.
+const settingsCache = new Map<string, Settings>();
+const SETTINGS_CACHE_LIMIT = 64;
+
+function settingsOf(options: SessionOptions): Settings {
+  checkNonNegativeInteger("heartbeat", options.heartbeat);
+  checkNonNegativeInteger("retry", options.retry);
+  checkNonNegativeInteger("maxBufferedBytes", options.maxBufferedBytes);
+  const policy = options.onBackpressure ?? "disconnect";
+  if (policy !== "disconnect" && policy !== "drop-oldest") {
+    throw new SseServerError(
+      "INVALID_OPTION",
+      `onBackpressure must be "disconnect" or "drop-oldest" (got ${JSON.stringify(policy)})`,
+    );
+  }
+  const heartbeatMs = options.heartbeat ?? DEFAULT_HEARTBEAT_MS;
+  const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const key = `${heartbeatMs} ${maxBuffered} ${policy}`;
+  let settings = settingsCache.get(key);
+  if (settings === undefined) {
+    settings = { heartbeatMs, maxBuffered, policy };
+    if (settingsCache.size < SETTINGS_CACHE_LIMIT) settingsCache.set(key, settings);
+  }
+  return settings;
+}
+
+/** Who waits for the close: made on the first `closed` or `onClose`, which most sessions never see. */
+interface CloseWatch {
+  closed: Promise<CloseReason> | undefined;
+  resolve: ((reason: CloseReason) => void) | undefined;
+  listeners: Set<(reason: CloseReason) => void> | undefined;
+}
+
+/** drop-oldest only, while the client is behind: the messages waiting for its buffer to drain. */
+interface Backlog {
+  readonly queue: Uint8Array[];
+  bytes: number;
+  dropped: number;
+}
+
 export class Session<M extends EventMap = EventMap> {
   /** The id the client last saw: the `Last-Event-ID` header, or the `lastEventId` query parameter. */
   readonly lastEventId: string | undefined;
+  // Few fields and nothing made per session up front: an idle session is this object and its sink.
   #sink: SessionSink;
-  #open = true;
-  #heartbeatMs: number;
-  #maxBuffered: number;
-  #policy: BackpressurePolicy;
-  // Made on first use: most sessions are never asked, and a promise with its resolver costs memory.
-  #closed: Promise<CloseReason> | undefined;
-  #resolveClosed: ((reason: CloseReason) => void) | undefined;
+  readonly #settings: Settings;
+  /** Undefined while open. */
   #reason: CloseReason | undefined;
-  // Most sessions belong to one channel: one field, a set only for more.
-  #membership: Membership | undefined;
-  #memberships: Set<Membership> | undefined;
-  #listeners: Set<(reason: CloseReason) => void> | undefined;
-  // drop-oldest only: messages waiting for the client to drain its buffer.
-  #queue: Uint8Array[] | undefined;
-  #queuedBytes = 0;
-  #dropped = 0;
+  // Most sessions belong to one channel: the channel itself, a set only for more.
+  #membership: Membership | Set<Membership> | undefined;
+  #watch: CloseWatch | undefined;
+  #backlog: Backlog | undefined;
 
   /** @internal Sessions are made by `createSession` or `createWebSession`. */
   constructor(sink: SessionSink, lastEventId: string | undefined, options: SessionOptions) {
-    checkNonNegativeInteger("heartbeat", options.heartbeat);
-    checkNonNegativeInteger("retry", options.retry);
-    checkNonNegativeInteger("maxBufferedBytes", options.maxBufferedBytes);
-    const policy = options.onBackpressure ?? "disconnect";
-    if (policy !== "disconnect" && policy !== "drop-oldest") {
-      throw new SseServerError(
-        "INVALID_OPTION",
-        `onBackpressure must be "disconnect" or "drop-oldest" (got ${JSON.stringify(policy)})`,
-      );
-    }
+    this.#settings = settingsOf(options);
     this.#sink = sink;
     this.lastEventId = lastEventId;
-    this.#heartbeatMs = options.heartbeat ?? DEFAULT_HEARTBEAT_MS;
-    this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    this.#policy = policy;
-    if (this.#heartbeatMs > 0) registerHeartbeat(this.#heartbeatMs, this);
+    this.#reason = undefined;
+    this.#membership = undefined;
+    this.#watch = undefined;
+    this.#backlog = undefined;
+    if (this.#settings.heartbeatMs > 0) registerHeartbeat(this.#settings.heartbeatMs, this);
   }
 
   /** Settles when the session has closed, for any reason, with that reason. */
   get closed(): Promise<CloseReason> {
-    if (this.#closed === undefined) {
-      this.#closed =
-        this.#reason !== undefined
-          ? Promise.resolve(this.#reason)
+    const watch = this.#watchOf();
+    if (watch.closed === undefined) {
+      const reason = this.#reason;
+      watch.closed =
+        reason !== undefined
+          ? Promise.resolve(reason)
           : new Promise<CloseReason>((resolve) => {
-              this.#resolveClosed = resolve;
+              watch.resolve = resolve;
             });
     }
-    return this.#closed;
+    return watch.closed;
   }
 
   /** True until the session closes. */
   get isOpen(): boolean {
-    return this.#open;
+    return this.#reason === undefined;
   }
 
   /**
@@ -144,13 +178,13 @@ export class Session<M extends EventMap = EventMap> {
   send(message: OutgoingMessage): boolean;
   send<K extends keyof M & string>(event: K, data: M[K], options?: SendOptions): boolean;
   send(first: OutgoingMessage | string, data?: unknown, options?: SendOptions): boolean {
-    if (!this.#open) return false;
+    if (this.#reason !== undefined) return false;
     return this.writeBytes(encodeBytes(toEventMessage(first, data, options)));
   }
 
   /** Writes a comment line (`: text`), which clients ignore. */
   comment(text = ""): boolean {
-    if (!this.#open) return false;
+    if (this.#reason !== undefined) return false;
     return this.writeBytes(encodeBytes({ comment: text }));
   }
 
@@ -159,16 +193,19 @@ export class Session<M extends EventMap = EventMap> {
    * member. Applies the backpressure policy. Returns false when the session is or becomes closed.
    */
   writeBytes(bytes: Uint8Array, framed?: Framed): boolean {
-    if (!this.#open) return false;
-    if (this.#queue !== undefined) return this.#enqueue(bytes);
-    if (this.#sink.buffered() + bytes.byteLength > this.#maxBuffered) {
-      if (this.#policy === "disconnect") {
+    if (this.#reason !== undefined) return false;
+    if (this.#backlog !== undefined) return this.#enqueue(this.#backlog, bytes);
+    const settings = this.#settings;
+    if (this.#sink.buffered() + bytes.byteLength > settings.maxBuffered) {
+      if (settings.policy === "disconnect") {
         this.#finish("backpressure", true);
         return false;
       }
-      this.#queue = [];
-      this.#sink.waitDrain(this.#onDrain);
-      return this.#enqueue(bytes);
+      const backlog: Backlog = { queue: [], bytes: 0, dropped: 0 };
+      this.#backlog = backlog;
+      // The one closure a session may make, and only while its client is behind.
+      this.#sink.waitDrain(() => this.#drained(backlog));
+      return this.#enqueue(backlog, bytes);
     }
     this.#sink.write(bytes, framed);
     return true;
@@ -177,7 +214,9 @@ export class Session<M extends EventMap = EventMap> {
   /** Sends the heartbeat comment now (the shared heartbeat timer calls this). */
   heartbeat(): void {
     // A client with bytes still in flight needs no keep-alive, and must not grow its buffer.
-    if (this.#open && this.#sink.buffered() === 0 && this.#queue === undefined) this.#sink.write(HEARTBEAT);
+    if (this.#reason === undefined && this.#backlog === undefined && this.#sink.buffered() === 0) {
+      this.#sink.write(HEARTBEAT);
+    }
   }
 
   /**
@@ -185,7 +224,7 @@ export class Session<M extends EventMap = EventMap> {
    * long to wait before reconnecting (for example during a deploy). Closing twice does nothing.
    */
   close(options: { readonly retry?: number } = {}): void {
-    if (!this.#open) return;
+    if (this.#reason !== undefined) return;
     if (options.retry !== undefined) {
       checkNonNegativeInteger("retry", options.retry);
       this.#sink.write(encodeBytes({ retry: options.retry }));
@@ -195,13 +234,15 @@ export class Session<M extends EventMap = EventMap> {
 
   /** Calls `listener` once when the session closes; returns a function that removes it. */
   onClose(listener: (reason: CloseReason) => void): () => void {
-    if (!this.#open) {
+    if (this.#reason !== undefined) {
       void this.closed.then(listener);
       return () => {};
     }
-    this.#listeners ??= new Set();
-    this.#listeners.add(listener);
-    return () => this.#listeners?.delete(listener);
+    const watch = this.#watchOf();
+    const listeners = watch.listeners ?? new Set();
+    watch.listeners = listeners;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** @internal The transport reports that the client went away. */
@@ -211,66 +252,67 @@ export class Session<M extends EventMap = EventMap> {
 
   /** @internal Channels register so the session leaves them when it closes. */
   join(membership: Membership): void {
-    if (this.#membership === undefined || this.#membership === membership) {
-      this.#membership = membership;
-      return;
-    }
-    this.#memberships ??= new Set();
-    this.#memberships.add(membership);
+    const current = this.#membership;
+    if (current === undefined) this.#membership = membership;
+    else if (current instanceof Set) current.add(membership);
+    else if (current !== membership) this.#membership = new Set([current, membership]);
   }
 
   /** @internal */
   leave(membership: Membership): void {
-    if (this.#membership === membership) this.#membership = undefined;
-    else this.#memberships?.delete(membership);
+    const current = this.#membership;
+    if (current === membership) this.#membership = undefined;
+    else if (current instanceof Set) current.delete(membership);
   }
 
-  #enqueue(bytes: Uint8Array): boolean {
-    const queue = this.#queue;
-    if (queue === undefined) return false;
+  #watchOf(): CloseWatch {
+    this.#watch ??= { closed: undefined, resolve: undefined, listeners: undefined };
+    return this.#watch;
+  }
+
+  #enqueue(backlog: Backlog, bytes: Uint8Array): boolean {
+    const queue = backlog.queue;
     queue.push(bytes);
-    this.#queuedBytes += bytes.byteLength;
-    while (this.#queuedBytes > this.#maxBuffered && queue.length > 1) {
+    backlog.bytes += bytes.byteLength;
+    while (backlog.bytes > this.#settings.maxBuffered && queue.length > 1) {
       const oldest = queue.shift();
-      if (oldest) this.#queuedBytes -= oldest.byteLength;
-      this.#dropped++;
+      if (oldest) backlog.bytes -= oldest.byteLength;
+      backlog.dropped++;
     }
     return true;
   }
 
-  #onDrain = (): void => {
-    const queue = this.#queue;
-    if (!this.#open || queue === undefined) return;
-    this.#queue = undefined;
-    this.#queuedBytes = 0;
-    if (this.#dropped > 0) {
-      this.#sink.write(encodeBytes({ comment: `ssekit dropped ${this.#dropped} events` }));
-      this.#dropped = 0;
+  #drained(backlog: Backlog): void {
+    if (this.#reason !== undefined || this.#backlog !== backlog) return;
+    this.#backlog = undefined;
+    if (backlog.dropped > 0) {
+      this.#sink.write(encodeBytes({ comment: `ssekit dropped ${backlog.dropped} events` }));
     }
     // Writing through writeBytes re-applies the bound, so a still-slow client queues again.
-    for (const bytes of queue) this.writeBytes(bytes);
-  };
+    for (const bytes of backlog.queue) this.writeBytes(bytes);
+  }
 
   #finish(reason: CloseReason, abort: boolean): void {
-    if (!this.#open) return;
-    this.#open = false;
-    this.#queue = undefined;
-    if (this.#heartbeatMs > 0) unregisterHeartbeat(this.#heartbeatMs, this);
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
+    this.#backlog = undefined;
+    const heartbeatMs = this.#settings.heartbeatMs;
+    if (heartbeatMs > 0) unregisterHeartbeat(heartbeatMs, this);
     const membership = this.#membership;
-    const memberships = this.#memberships;
     this.#membership = undefined;
-    this.#memberships = undefined;
-    membership?.detach(this);
-    if (memberships) for (const m of memberships) m.detach(this);
-    if (abort) this.#sink.destroy();
-    else this.#sink.end();
+    if (membership instanceof Set) for (const m of membership) m.detach(this);
+    else membership?.detach(this);
+    const sink = this.#sink;
     // A closed session that user code still holds must not hold the connection and its buffers.
     this.#sink = CLOSED_SINK;
-    this.#reason = reason;
-    this.#resolveClosed?.(reason);
-    this.#resolveClosed = undefined;
-    const listeners = this.#listeners;
-    this.#listeners = undefined;
+    if (abort) sink.destroy();
+    else sink.end();
+    const watch = this.#watch;
+    if (watch === undefined) return;
+    watch.resolve?.(reason);
+    watch.resolve = undefined;
+    const listeners = watch.listeners;
+    watch.listeners = undefined;
     if (listeners) for (const listener of listeners) listener(reason);
   }
 }
