@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { ANONYMOUS, AuthError, canPublish, canReceive, findToken, type Rights, Verifier } from "./auth.js";
 import { ConfigError, type HubConfig, type HubConfigInput, isResolved, resolveConfig } from "./config.js";
+import { Fanout } from "./fanout.js";
 import {
   commonHeaders,
   HttpError,
@@ -24,7 +25,6 @@ import {
   sendJson,
   sendText,
   setHeaders,
-  writeChunk,
 } from "./http.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
 import { answerPoll } from "./poll.js";
@@ -33,7 +33,7 @@ import { requestedLastEventId, requestedSelectors } from "./selectors.js";
 import { MemoryStore } from "./stores/memory.js";
 import { SqliteStore } from "./stores/sqlite.js";
 import { DuplicateIdError, type Store, type StoredUpdate, type Update } from "./stores/store.js";
-import { type Dispatch, encodeUpdate, Subscriber } from "./subscriber.js";
+import { dispatchOf, Subscriber } from "./subscriber.js";
 import {
   documentsOf,
   SUBSCRIPTIONS_PATH,
@@ -41,6 +41,7 @@ import {
   subscriptionsResponse,
 } from "./subscriptions.js";
 import { startTicker, type Ticker } from "./ticker.js";
+import { TokenCache, type TokenVerifier } from "./token-cache.js";
 import { createUiRoutes, type UiHandler } from "./ui-routes.js";
 
 /** The address a hub listens on. */
@@ -89,15 +90,18 @@ function openStore(config: HubConfig): Store {
   }
 }
 
+/** Clients send the same JWT again and again: a verified token is reused until it expires. */
+const cached = (verifier: Verifier): TokenVerifier => new TokenCache(verifier);
+
 class HubImpl implements Hub {
   readonly config: HubConfig;
   readonly metrics: HubMetrics = createMetrics();
   readonly server: Server | Http2SecureServer;
   readonly #store: Store;
   readonly #log: Logger;
-  readonly #publisherVerifier: Verifier | undefined;
-  readonly #subscriberVerifier: Verifier | undefined;
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #publisherVerifier: TokenVerifier | undefined;
+  readonly #subscriberVerifier: TokenVerifier | undefined;
+  readonly #subscribers = new Fanout();
   readonly #pollListeners = new Set<(update: StoredUpdate) => void>();
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<Http2Session>();
@@ -113,9 +117,9 @@ class HubImpl implements Hub {
     this.#log = config.logger;
     this.#store = openStore(config);
     this.#publisherVerifier =
-      config.publisherKey && new Verifier(config.publisherKey, config.resourceIdentifier);
+      config.publisherKey && cached(new Verifier(config.publisherKey, config.resourceIdentifier));
     this.#subscriberVerifier =
-      config.subscriberKey && new Verifier(config.subscriberKey, config.resourceIdentifier);
+      config.subscriberKey && cached(new Verifier(config.subscriberKey, config.resourceIdentifier));
     this.#closingSignal = new Promise((resolve) => {
       this.#signalClosing = resolve;
     });
@@ -265,13 +269,14 @@ class HubImpl implements Hub {
     const requested = requestedLastEventId(req, url.searchParams);
     if (res.destroyed || res.writableEnded) return;
     const subscriber = new Subscriber({
+      req,
       res,
       selectors,
       rights,
       heartbeatMs: this.config.heartbeatMs,
       maxBufferedBytes: this.config.maxBufferedBytes,
       onClose: (s, reason) => this.#removeSubscriber(s, reason),
-      onDeliver: () => this.metrics.delivered.inc(),
+      onDeliver: (count) => this.metrics.delivered.inc(count),
     });
     // Live first (held in the subscriber's buffer), then history: no gap, and seq dedupes.
     this.#subscribers.add(subscriber);
@@ -294,13 +299,12 @@ class HubImpl implements Hub {
       "mercure-last-event-id": reconciled,
     };
     if (!isHttp2(req)) headers.connection = "keep-alive";
-    res.writeHead(200, headers);
-    writeChunk(res, `:\nretry: ${this.config.retryMs}\n\n`);
+    subscriber.open(headers, `:\nretry: ${this.config.retryMs}\n\n`);
     this.#log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
     if (this.config.subscriptions) void this.#announce(subscriber, true);
     let page = first;
     while (page.length > 0 && !subscriber.closed) {
-      for (const update of page) if (subscriber.accepts(update)) subscriber.replay(update);
+      subscriber.replay(page);
       if (page.length < PAGE) break;
       const last = page.at(-1);
       page = last === undefined ? [] : await this.#store.afterSeq(last.seq, PAGE);
@@ -409,10 +413,8 @@ class HubImpl implements Hub {
     if (this.#closing !== undefined) throw new HttpError(503, "the hub is shutting down");
     const stored = await this.#store.append(update);
     this.metrics.published.inc();
-    const dispatch: Dispatch = { update: stored, bytes: encodeUpdate(stored) };
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.accepts(stored)) subscriber.deliver(dispatch);
-    }
+    const delivered = this.#subscribers.dispatch(dispatchOf(stored));
+    if (delivered > 0) this.metrics.delivered.inc(delivered);
     for (const listener of this.#pollListeners) listener(stored);
     return stored;
   }

@@ -1,40 +1,49 @@
 /**
- * One subscriber's event stream over a response: writes the SSE headers, heartbeat comments,
- * encoded updates (the same bytes for every subscriber of an update), and holds live updates in a
- * buffer while history is being replayed so that the stream has no gap and no duplicate. A
- * subscriber that does not read (more than `maxBufferedBytes` unflushed) is disconnected; its client
- * resumes with Last-Event-ID. Not responsible for deciding which updates it may receive (the broker
- * asks `accepts`).
+ * One subscriber's event stream over a response: opens the stream (status, headers, first bytes),
+ * then writes heartbeat comments and encoded updates (the same frame for every subscriber of an
+ * update), and holds live updates in a buffer while history is being replayed so that the stream
+ * has no gap and no duplicate. A subscriber that does not read (more than `maxBufferedBytes`
+ * unflushed) is disconnected; its client resumes with Last-Event-ID. Not responsible for deciding
+ * which updates it may receive (the broker asks `accepts`) nor for how bytes reach the socket
+ * (sink.ts).
  */
 import { randomUUID } from "node:crypto";
 import { encodeBytes, encodeComment } from "ssekit/protocol";
 import type { Rights } from "./auth.js";
 import { canReceive } from "./auth.js";
-import { buffered, type HubResponse, writeChunk } from "./http.js";
+import type { HubRequest, HubResponse } from "./http.js";
+import { Frame, openStream, type Sink } from "./sink.js";
 import type { StoredUpdate } from "./stores/store.js";
 import type { Selector } from "./topics.js";
 
-/** An update together with its wire bytes, encoded once. */
+/** An update together with its wire frame, encoded once for every subscriber. */
 export interface Dispatch {
   readonly update: StoredUpdate;
-  readonly bytes: Uint8Array;
+  readonly frame: Frame;
 }
 
-export function encodeUpdate(update: StoredUpdate): Uint8Array {
-  return encodeBytes({ id: update.id, event: update.type, data: update.data, retry: update.retry });
+export function dispatchOf(update: StoredUpdate): Dispatch {
+  return {
+    update,
+    frame: new Frame(
+      encodeBytes({ id: update.id, event: update.type, data: update.data, retry: update.retry }),
+    ),
+  };
 }
 
 export interface SubscriberOptions {
+  readonly req: HubRequest;
   readonly res: HubResponse;
   readonly selectors: readonly Selector[];
   readonly rights: Rights;
   readonly heartbeatMs: number;
   readonly maxBufferedBytes: number;
   readonly onClose: (subscriber: Subscriber, reason: string) => void;
-  readonly onDeliver: () => void;
+  /** Called with how many updates were written from history and from the held buffer (live fan-out counts its own). */
+  readonly onDeliver: (count: number) => void;
 }
 
-const HEARTBEAT = encodeComment();
+const HEARTBEAT = new Frame(encodeComment());
 
 export class Subscriber {
   /** `urn:uuid:...`, the subscriber's id in the subscriptions API. */
@@ -43,6 +52,8 @@ export class Subscriber {
   readonly rights: Rights;
   readonly #res: HubResponse;
   readonly #options: SubscriberOptions;
+  /** Set by `open`; nothing is written before. */
+  #sink: Sink | undefined;
   /** Live updates held while replaying; undefined once live. */
   #pending: Dispatch[] | undefined = [];
   #lastSeq = 0;
@@ -77,40 +88,56 @@ export class Subscriber {
     return canReceive(update, this.selectors, this.rights);
   }
 
-  /** A live update: sent now, or held until replay has finished. */
-  deliver(dispatch: Dispatch): void {
-    if (this.#closed) return;
-    if (this.#pending !== undefined) this.#pending.push(dispatch);
-    else this.#send(dispatch);
+  /** Writes the status, `headers` and `preamble`; updates and heartbeats follow. */
+  open(headers: Readonly<Record<string, string>>, preamble: string): void {
+    if (this.#closed || this.#sink !== undefined) return;
+    this.#sink = openStream(this.#options.req, this.#res, headers, preamble);
   }
 
-  /** An update from history during replay. */
-  replay(update: StoredUpdate): void {
-    if (this.#closed) return;
-    this.#send({ update, bytes: encodeUpdate(update) });
+  /** A live update: written now (true), or held until replay has finished, or skipped (false). */
+  deliver(dispatch: Dispatch): boolean {
+    if (this.#closed) return false;
+    if (this.#pending !== undefined) {
+      this.#pending.push(dispatch);
+      return false;
+    }
+    return this.#send(dispatch);
+  }
+
+  /** Updates from history during replay, oldest first; those this subscriber may not receive are skipped. */
+  replay(updates: readonly StoredUpdate[]): void {
+    let written = 0;
+    for (const update of updates) {
+      if (this.#closed) break;
+      if (this.accepts(update) && this.#send(dispatchOf(update))) written++;
+    }
+    if (written > 0) this.#options.onDeliver(written);
   }
 
   /** Replay is over: sends the held live updates not already replayed, then goes live. */
   goLive(): void {
     const pending = this.#pending ?? [];
     this.#pending = undefined;
-    for (const dispatch of pending) this.#send(dispatch);
+    let written = 0;
+    for (const dispatch of pending) if (this.#send(dispatch)) written++;
+    if (written > 0) this.#options.onDeliver(written);
   }
 
-  #send(dispatch: Dispatch): void {
-    if (dispatch.update.seq <= this.#lastSeq) return;
+  #send(dispatch: Dispatch): boolean {
+    if (dispatch.update.seq <= this.#lastSeq) return false;
     this.#lastSeq = dispatch.update.seq;
-    if (this.#write(dispatch.bytes)) this.#options.onDeliver();
+    return this.#write(dispatch.frame);
   }
 
-  #write(bytes: Uint8Array | string): boolean {
-    if (this.#closed) return false;
-    if (buffered(this.#res) > this.#options.maxBufferedBytes) {
+  #write(frame: Frame): boolean {
+    const sink = this.#sink;
+    if (this.#closed || sink === undefined) return false;
+    if (sink.buffered() > this.#options.maxBufferedBytes) {
       this.close("slow consumer: send buffer full");
       this.#res.destroy();
       return false;
     }
-    writeChunk(this.#res, bytes);
+    sink.write(frame);
     return true;
   }
 
@@ -118,7 +145,7 @@ export class Subscriber {
   close(reason: string, retryMs?: number): void {
     if (this.#closed) return;
     if (retryMs !== undefined && !this.#res.writableEnded)
-      writeChunk(this.#res, encodeBytes({ retry: retryMs }));
+      this.#sink?.write(new Frame(encodeBytes({ retry: retryMs })));
     this.#closed = true;
     clearInterval(this.#heartbeat);
     clearTimeout(this.#expiry);

@@ -79,6 +79,14 @@ function compileTemplate(text: string): RegExp {
 }
 
 const cache = new Map<string, Selector>();
+/** Selectors compiled here that match their own text and nothing else. */
+const exactSelectors = new WeakSet<Selector>();
+
+/** The one topic `selector` matches when it matches only that topic, else undefined (a pattern). */
+export function exactTopic(selector: Selector): string | undefined {
+  return exactSelectors.has(selector) ? selector.text : undefined;
+}
+
 const CACHE_LIMIT = 10_000;
 
 /** Compiles a selector (cached). Throws `SelectorError` when it cannot be compiled. */
@@ -91,6 +99,7 @@ export function compileSelector(text: string, kind: SelectorKind = "template"): 
     selector = { text, kind, matches: () => true };
   } else if (kind === "exact" || (kind === "template" && !text.includes("{"))) {
     selector = { text, kind, matches: (topic) => topic === text };
+    exactSelectors.add(selector);
   } else if (kind === "urlpattern") {
     let test: (topic: string) => boolean;
     try {

@@ -1,0 +1,92 @@
+/**
+ * The live subscribers and the fan-out of an update to them. Subscribers whose selectors are all
+ * exact topics are indexed by topic, so an update reaches its candidates through one map lookup
+ * per topic instead of a scan of every subscriber; only subscribers with a pattern (URI template,
+ * URL Pattern, `*`) are tested one by one. Every candidate still decides with `accepts` (topic
+ * match and private-update rights), so the index only skips subscribers that cannot match. Not
+ * responsible for writing bytes (subscriber.ts) or for authorization rules (auth.ts).
+ */
+import type { Dispatch, Subscriber } from "./subscriber.js";
+import { exactTopic } from "./topics.js";
+
+export class Fanout implements Iterable<Subscriber> {
+  readonly #all = new Set<Subscriber>();
+  /** Subscribers with only exact selectors, under each of their topics. */
+  readonly #byTopic = new Map<string, Set<Subscriber>>();
+  /** Subscribers with at least one pattern selector: tested on every update. */
+  readonly #patterns = new Set<Subscriber>();
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  [Symbol.iterator](): Iterator<Subscriber> {
+    return this.#all[Symbol.iterator]();
+  }
+
+  add(subscriber: Subscriber): void {
+    if (this.#all.has(subscriber)) return;
+    this.#all.add(subscriber);
+    const topics = topicsOf(subscriber);
+    if (topics === undefined) {
+      this.#patterns.add(subscriber);
+      return;
+    }
+    for (const topic of topics) {
+      let set = this.#byTopic.get(topic);
+      if (set === undefined) {
+        set = new Set();
+        this.#byTopic.set(topic, set);
+      }
+      set.add(subscriber);
+    }
+  }
+
+  /** Removes a subscriber; false when it was not here. */
+  delete(subscriber: Subscriber): boolean {
+    if (!this.#all.delete(subscriber)) return false;
+    if (this.#patterns.delete(subscriber)) return true;
+    for (const topic of topicsOf(subscriber) ?? []) {
+      const set = this.#byTopic.get(topic);
+      if (set === undefined) continue;
+      set.delete(subscriber);
+      if (set.size === 0) this.#byTopic.delete(topic);
+    }
+    return true;
+  }
+
+  /** Hands `dispatch` to every subscriber that accepts it; returns how many wrote it at once. */
+  dispatch(dispatch: Dispatch): number {
+    const { update } = dispatch;
+    let written = 0;
+    const topics = update.topics;
+    // An update on several topics may find one subscriber under more than one of them.
+    const seen = topics.length > 1 ? new Set<Subscriber>() : undefined;
+    for (const topic of topics) {
+      const set = this.#byTopic.get(topic);
+      if (set === undefined) continue;
+      for (const subscriber of set) {
+        if (seen !== undefined) {
+          if (seen.has(subscriber)) continue;
+          seen.add(subscriber);
+        }
+        if (subscriber.accepts(update) && subscriber.deliver(dispatch)) written++;
+      }
+    }
+    for (const subscriber of this.#patterns) {
+      if (subscriber.accepts(update) && subscriber.deliver(dispatch)) written++;
+    }
+    return written;
+  }
+}
+
+/** The distinct exact topics of a subscriber, or undefined when one of its selectors is a pattern. */
+function topicsOf(subscriber: Subscriber): readonly string[] | undefined {
+  const topics: string[] = [];
+  for (const selector of subscriber.selectors) {
+    const topic = exactTopic(selector);
+    if (topic === undefined) return undefined;
+    if (!topics.includes(topic)) topics.push(topic);
+  }
+  return topics;
+}
