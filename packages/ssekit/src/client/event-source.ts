@@ -9,7 +9,7 @@ import type { ParsedEvent } from "../protocol/index.js";
 import { type ConnectionOptions, type ConnectionSink, startConnection } from "./connection.js";
 import { type SseClientError, SseErrorEvent } from "./errors.js";
 import type { FetchLike } from "./request.js";
-import { sharingAvailable, startSharedConnection } from "./shared.js";
+import { type SharedOption, startSharedConnection } from "./shared.js";
 
 /** Options of `new EventSource(url, init)`. Only `withCredentials` is standard; the rest are ssekit extras. */
 export interface EventSourceInit {
@@ -41,11 +41,16 @@ export interface EventSourceInit {
   /** With polling: how long the server may hold each poll, in milliseconds. Default: 25000. */
   readonly pollTimeout?: number;
   /**
-   * Browsers: every tab of this origin with the same URL and init shares one connection (a tab
-   * elected with Web Locks holds it and relays events over BroadcastChannel). Ignored where Web
-   * Locks or BroadcastChannel are missing (Node). Default: false.
+   * Browsers: every tab of this origin with the same URL and init shares one connection.
+   * - `true`: a tab elected with Web Locks holds it and relays events over BroadcastChannel.
+   * - `{ worker: url }`: a SharedWorker running the `ssekit/client/shared-worker` script served at
+   *   `url` (same origin) holds it; where SharedWorker is missing (Chrome on Android), the script
+   *   fails to start, or `fetch` or a non-string `body` is given (they cannot reach a worker),
+   *   the Web Locks leader is used instead.
+   * Events, ids, dedupe and errors are the same either way. Without Web Locks or BroadcastChannel
+   * (Node) and no SharedWorker, the connection is not shared. Default: false.
    */
-  readonly shared?: boolean;
+  readonly shared?: SharedOption;
 }
 
 type Handler<E extends Event> = ((this: EventSource, event: E) => unknown) | null;
@@ -142,10 +147,9 @@ export class EventSource extends EventTarget {
         this.dispatchEvent(new SseErrorEvent(error));
       },
     };
-    this.#connection =
-      init.shared === true && sharingAvailable()
-        ? startSharedConnection(options, sink)
-        : startConnection(options, sink);
+    this.#connection = init.shared
+      ? startSharedConnection(options, sink, init.shared, init.fetch !== undefined)
+      : startConnection(options, sink);
   }
 
   /** CONNECTING (0), OPEN (1) or CLOSED (2). */

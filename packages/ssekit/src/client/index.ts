@@ -9,3 +9,4 @@ export { SseClientError, type SseClientErrorCode, SseErrorEvent } from "./errors
 export { connect, EventSource, type EventSourceInit } from "./event-source.js";
 export { type EventsInit, events } from "./events.js";
 export type { FetchLike } from "./request.js";
+export type { SharedOption, SharedWorkerInit } from "./shared.js";

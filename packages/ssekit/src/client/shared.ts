@@ -1,199 +1,131 @@
 /**
- * Tab sharing: every `EventSource` with `shared: true` and the same URL and init, in every tab of
- * an origin, shares one real connection, so the HTTP/1.1 limit of six connections per origin is
- * never reached. One participant is the leader, elected with Web Locks (the lock is held for the
- * leader's life and freed by the browser when its tab goes); it runs the connection and relays
- * open, events and errors over a BroadcastChannel. When it goes, the next participant in the lock
- * queue takes over and resumes with the last event id it saw, so the server replays what was
- * missed; participants drop events whose id they have already seen.
- * Not responsible for the connection itself (connection.ts) or the public object (event-source.ts).
+ * Tab sharing, the choice and the leader: every `EventSource` with `shared` and the same URL and
+ * init, in every tab of an origin, shares one real connection, so the HTTP/1.1 limit of six
+ * connections per origin is never reached. Two ways to hold that connection:
+ * - a SharedWorker (`shared: { worker }`): the tab's side is shared-port.ts, the worker is
+ *   shared-worker.ts; tabs that cannot start the worker use the leader below;
+ * - a leader tab (`shared: true`), elected with Web Locks (held for the leader's life, freed by the
+ *   browser when its tab goes), relaying over a BroadcastChannel. When it goes, the next tab in
+ *   the lock queue takes over and resumes with the last event id it saw, so the server replays
+ *   what was missed.
+ * Either way each participant (shared-relay.ts) drops events whose id it has already seen and
+ * reports open, events and errors exactly as a direct connection would. Not responsible for the
+ * connection itself (connection.ts) or the public object (event-source.ts).
  */
-import type { ParsedEvent } from "../protocol/index.js";
 import {
   type Connection,
   type ConnectionOptions,
   type ConnectionSink,
   startConnection,
 } from "./connection.js";
-import { SseClientError, type SseClientErrorCode } from "./errors.js";
+import { joinWorker, portableOptions, sharedWorkerConstructor } from "./shared-port.js";
+import {
+  locks,
+  type Participant,
+  participant,
+  type Relay,
+  relayingSink,
+  sharingKey,
+} from "./shared-relay.js";
 
-interface LockManagerLike {
-  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<void>;
+/** `shared: { worker }`: hold the shared connection in a SharedWorker. */
+export interface SharedWorkerInit {
+  /**
+   * URL of the worker script: the `ssekit/client/shared-worker` module served as JavaScript from
+   * the page's origin (the hub serves it at `/assets/ssekit-shared-worker.js`). Resolved against
+   * the document's base URL. It is started as a module worker named "ssekit"; every tab must use
+   * the same URL to meet in the same worker. Required.
+   */
+  readonly worker: string | URL;
 }
 
-/** What travels over the BroadcastChannel. Plain data: it is structured-cloned. */
-type Relay =
-  | { readonly k: "hello" }
-  | { readonly k: "state"; readonly open: boolean }
-  | { readonly k: "open" }
-  | {
-      readonly k: "event";
-      readonly type: string;
-      readonly data: string;
-      readonly lastEventId: string;
-      readonly origin: string;
-      /** The event brought a new id (events after it without an id repeat it). */
-      readonly fresh: boolean;
-    }
-  | {
-      readonly k: "error";
-      readonly fatal: boolean;
-      readonly code: SseClientErrorCode;
-      readonly message: string;
-      readonly status: number | undefined;
-    };
+/** The `shared` option: `true` for the Web Locks leader, `{ worker }` for a SharedWorker first. */
+export type SharedOption = boolean | SharedWorkerInit;
 
-function locks(): LockManagerLike | undefined {
-  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
-  return nav?.locks && typeof nav.locks.request === "function" ? nav.locks : undefined;
+/**
+ * Joins (or holds) the shared connection for `options`; `sink` hears what a direct connection
+ * would report. `customFetch`: init.fetch was given, which cannot travel to a worker.
+ */
+export function startSharedConnection(
+  options: ConnectionOptions,
+  sink: ConnectionSink,
+  shared: SharedOption,
+  customFetch: boolean,
+): { close(): void } {
+  const self = participant(sink, options.lastEventId);
+  const worker = typeof shared === "object" ? workerUrl(shared.worker) : undefined;
+  const portable = worker !== undefined && !customFetch ? portableOptions(options) : undefined;
+  const Worker = sharedWorkerConstructor();
+  if (worker !== undefined && portable !== undefined && Worker !== undefined) {
+    joinWorker(Worker, worker, portable, self, () => joinLeader(options, self));
+  } else joinLeader(options, self);
+  return { close: () => self.stop() };
 }
 
-/** Whether this runtime can share connections (Web Locks and BroadcastChannel). */
-export function sharingAvailable(): boolean {
-  return locks() !== undefined && typeof BroadcastChannel === "function";
+function workerUrl(worker: string | URL): string {
+  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string } };
+  try {
+    return new URL(String(worker), g.document?.baseURI ?? g.location?.href).href;
+  } catch {
+    throw new TypeError(
+      `init.shared.worker must be the URL of the ssekit shared worker script (got ${JSON.stringify(String(worker))})`,
+    );
+  }
 }
 
-/** The name of the lock and channel: the URL and everything that changes what the server sends. */
-export function sharingKey(options: ConnectionOptions): string {
-  const headers = [...new Headers(options.headers).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  const body = typeof options.body === "string" ? options.body : null;
-  return `ssekit:${JSON.stringify([options.url, options.method, options.withCredentials, headers, body, options.fallback])}`;
-}
-
-/** Ids remembered per participant for deduplication. */
-const SEEN_LIMIT = 4096;
-
-/** Joins (or leads) the shared connection for `options`; `sink` hears what a direct connection would report. */
-export function startSharedConnection(options: ConnectionOptions, sink: ConnectionSink): { close(): void } {
+/** The leader path; without Web Locks or BroadcastChannel (Node) a direct connection. */
+function joinLeader(options: ConnectionOptions, self: Participant): void {
   const manager = locks();
-  if (!manager) return startConnection(options, sink);
+  if (!manager || typeof BroadcastChannel !== "function") {
+    // Nothing to share with: a direct connection, reporting straight to the sink.
+    const direct = startConnection({ ...options, lastEventId: self.lastEventId }, self.sink);
+    self.cleanup = () => direct.close();
+    return;
+  }
   const key = sharingKey(options);
   const channel = new BroadcastChannel(key);
   const abort = new AbortController();
-  let closed = false;
-  let open = false;
-  let lastEventId = options.lastEventId;
   let connection: Connection | undefined;
   let release: (() => void) | undefined;
-  const seen = new Set<string>();
-  let droppingRun = false;
+  let open = false;
 
   const post = (message: Relay) => {
-    if (!closed) channel.postMessage(message);
+    if (!self.closed) channel.postMessage(message);
   };
 
-  function deliver(event: ParsedEvent, origin: string, fresh: boolean): void {
-    if (fresh && event.lastEventId !== "") {
-      droppingRun = seen.has(event.lastEventId);
-      if (!droppingRun) {
-        seen.add(event.lastEventId);
-        if (seen.size > SEEN_LIMIT) {
-          const oldest = seen.values().next();
-          if (!oldest.done) seen.delete(oldest.value);
-        }
-      }
-    } else if (fresh) droppingRun = false;
-    if (droppingRun) return;
-    lastEventId = event.lastEventId;
-    sink.message(event, origin);
-  }
-
-  function markOpen(): void {
-    if (open) return;
-    open = true;
-    sink.open();
-  }
-
-  function reportError(fatal: boolean, error: SseClientError): void {
-    open = false;
-    if (fatal) {
-      stop();
-      sink.failed(error);
-    } else sink.reconnecting(error);
-  }
-
   function lead(): Promise<void> {
-    if (closed) return Promise.resolve();
-    let previousId = lastEventId;
-    const relaySink: ConnectionSink = {
-      open() {
-        post({ k: "open" });
-        markOpen();
-      },
-      message(event, origin) {
-        const fresh = event.lastEventId !== previousId;
-        previousId = event.lastEventId;
-        post({
-          k: "event",
-          type: event.type,
-          data: event.data,
-          lastEventId: event.lastEventId,
-          origin,
-          fresh,
-        });
-        deliver(event, origin, fresh);
-      },
-      reconnecting(error) {
-        post({ k: "error", fatal: false, code: error.code, message: error.message, status: error.status });
-        reportError(false, error);
-      },
-      failed(error) {
-        post({ k: "error", fatal: true, code: error.code, message: error.message, status: error.status });
-        reportError(true, error);
-      },
+    if (self.closed) return Promise.resolve();
+    const relay = (message: Relay) => {
+      if (message.k === "open") open = true;
+      else if (message.k === "error") open = false;
+      post(message);
     };
-    connection = startConnection({ ...options, lastEventId }, relaySink);
+    connection = startConnection(
+      { ...options, lastEventId: self.lastEventId },
+      relayingSink(self.lastEventId, relay, self),
+    );
     return new Promise<void>((resolve) => {
       release = resolve;
     });
   }
 
   channel.onmessage = (message: MessageEvent<Relay>) => {
-    const relay = message.data;
-    if (closed) return;
-    switch (relay.k) {
-      case "hello":
-        if (connection) post({ k: "state", open });
-        break;
-      case "state":
-        if (relay.open) markOpen();
-        break;
-      case "open":
-        markOpen();
-        break;
-      case "event":
-        deliver(
-          { type: relay.type, data: relay.data, lastEventId: relay.lastEventId },
-          relay.origin,
-          relay.fresh,
-        );
-        break;
-      case "error":
-        reportError(
-          relay.fatal,
-          new SseClientError(
-            relay.code,
-            relay.message,
-            relay.status === undefined ? {} : { status: relay.status },
-          ),
-        );
-        break;
-    }
+    if (self.closed) return;
+    if (message.data.k === "hello") {
+      if (connection) post({ k: "state", open });
+    } else self.receive(message.data);
   };
 
-  function stop(): void {
-    if (closed) return;
-    closed = true;
+  self.cleanup = () => {
     connection?.close();
     connection = undefined;
     abort.abort();
     release?.();
     channel.close();
-  }
+  };
 
   manager.request(key, { signal: abort.signal }, lead).catch(() => {
     // Aborted while waiting in the queue: this participant closed before it had to lead.
   });
   channel.postMessage({ k: "hello" } satisfies Relay);
-  return { close: stop };
 }

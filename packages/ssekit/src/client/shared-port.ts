@@ -1,0 +1,154 @@
+/**
+ * The tab's side of the SharedWorker path (`shared: { worker }`): starts the worker, attaches this
+ * participant to the worker's connection over a MessagePort, holds a Web Lock while attached (so
+ * the worker learns when the tab is gone, even if it crashed), says goodbye on `pagehide` and
+ * attaches again when the page comes back from the back/forward cache. When the worker cannot
+ * start (a load error, or no answer within 10 s), it hands over to the leader path. The messages
+ * it sends are `TabMessage`s. Not responsible for the worker itself (shared-worker.ts).
+ */
+import type { ConnectionOptions } from "./connection.js";
+import { locks, type Participant, type Relay } from "./shared-relay.js";
+
+/** Connection options that can cross into a worker: no function, headers as pairs, a string body. */
+export interface PortableOptions extends Omit<ConnectionOptions, "fetch" | "headers" | "body"> {
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string | null;
+}
+
+/**
+ * What a tab sends to the shared worker over its port. `lock` names a Web Lock the tab holds for
+ * as long as it is attached: when the worker can take it, the tab is gone.
+ */
+export type TabMessage =
+  | { readonly k: "attach"; readonly options: PortableOptions; readonly lock: string | null }
+  | { readonly k: "detach" };
+
+interface SharedWorkerLike {
+  readonly port: MessagePort;
+  addEventListener(type: "error", listener: () => void): void;
+}
+export type SharedWorkerConstructor = new (
+  url: string,
+  options: { type: "module"; name: string },
+) => SharedWorkerLike;
+
+/** The SharedWorker class, where the browser has one (not Chrome on Android, not Node). */
+export function sharedWorkerConstructor(): SharedWorkerConstructor | undefined {
+  const ctor = (globalThis as { SharedWorker?: unknown }).SharedWorker;
+  return typeof ctor === "function" ? (ctor as SharedWorkerConstructor) : undefined;
+}
+
+/** How long a tab waits for the shared worker to answer its first attach before using the leader. */
+const WORKER_START_TIMEOUT = 10000;
+
+/** The options as plain data, or undefined when the body is not a string (a stream or form cannot be shared). */
+export function portableOptions(options: ConnectionOptions): PortableOptions | undefined {
+  if (options.body !== undefined && options.body !== null && typeof options.body !== "string")
+    return undefined;
+  const { fetch: _fetch, headers, body, ...rest } = options;
+  return { ...rest, headers: [...new Headers(headers).entries()], body: body ?? null };
+}
+
+/**
+ * The SharedWorker path. The tab holds a Web Lock of its own while attached (so the worker learns
+ * when the tab is gone, even if it crashed) and says goodbye on `pagehide`, attaching again if
+ * the page comes back from the back/forward cache. `fallback` runs when the worker cannot start.
+ */
+export function joinWorker(
+  Worker: SharedWorkerConstructor,
+  url: string,
+  options: PortableOptions,
+  self: Participant,
+  fallback: () => void,
+): void {
+  let worker: SharedWorkerLike;
+  try {
+    worker = new Worker(url, { type: "module", name: "ssekit" });
+  } catch {
+    // Cross-origin URL, or a browser that refuses module workers: the leader path.
+    fallback();
+    return;
+  }
+  const port = worker.port;
+  const manager = locks();
+  const lock = manager ? `ssekit-tab:${uniqueId()}` : null;
+  let releaseLock: (() => void) | undefined;
+  let started = false;
+  let attached = false;
+
+  const attach = () => {
+    if (attached || self.closed) return;
+    attached = true;
+    port.postMessage({
+      k: "attach",
+      options: { ...options, lastEventId: self.lastEventId },
+      lock,
+    } satisfies TabMessage);
+  };
+  const detach = () => {
+    if (!attached) return;
+    attached = false;
+    port.postMessage({ k: "detach" } satisfies TabMessage);
+  };
+  const onPageHide = () => detach();
+  const onPageShow = (event: Event) => {
+    if ((event as { persisted?: boolean }).persisted) attach();
+  };
+  const page = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+  const hasPageEvents =
+    typeof page.addEventListener === "function" && typeof page.removeEventListener === "function";
+
+  const teardown = () => {
+    clearTimeout(startTimer);
+    detach();
+    port.onmessage = null;
+    port.close();
+    releaseLock?.();
+    if (hasPageEvents) {
+      globalThis.removeEventListener("pagehide", onPageHide);
+      globalThis.removeEventListener("pageshow", onPageShow);
+    }
+  };
+  /** The worker did not start: leave it and let the leader path take over, with the state so far. */
+  const giveUp = () => {
+    if (started || self.closed) return;
+    teardown();
+    fallback();
+  };
+  const startTimer = setTimeout(giveUp, WORKER_START_TIMEOUT);
+
+  worker.addEventListener("error", giveUp);
+  port.onmessage = (message: MessageEvent<Relay>) => {
+    if (self.closed) return;
+    if (!started) {
+      started = true;
+      clearTimeout(startTimer);
+    }
+    self.receive(message.data);
+  };
+  if (hasPageEvents) {
+    globalThis.addEventListener("pagehide", onPageHide);
+    globalThis.addEventListener("pageshow", onPageShow);
+  }
+  self.cleanup = teardown;
+
+  if (manager && lock !== null) {
+    // Attach only once the lock is ours, so the worker can never take it first.
+    manager
+      .request(lock, {}, () => {
+        if (self.closed) return Promise.resolve();
+        attach();
+        return new Promise<void>((resolve) => {
+          releaseLock = resolve;
+        });
+      })
+      .catch(() => {});
+  } else attach();
+}
+
+function uniqueId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  // randomUUID needs a secure context; Web Locks do too, so this branch is the usual one.
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}

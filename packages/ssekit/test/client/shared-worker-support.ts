@@ -1,0 +1,111 @@
+/**
+ * Support for the SharedWorker sharing tests: the worker script bundled with esbuild as the module
+ * a page loads with `new SharedWorker(url, { type: "module" })`, and an HTTP/1.1 origin made of
+ * node:http and ssekit/server that serves a page, the worker script and a live channel with
+ * history, counting the SSE responses open right now. Not a test file itself.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { createChannel, createSession } from "ssekit/server";
+
+const WORKER_ENTRY = fileURLToPath(new URL("../../src/client/shared-worker.ts", import.meta.url));
+
+/** src/client/shared-worker.ts as one ES module for browsers, in memory; fails on any `node:` import. */
+export async function bundleSharedWorker(): Promise<string> {
+  const result = await build({
+    entryPoints: [WORKER_ENTRY],
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    logLevel: "silent",
+  });
+  const [file] = result.outputFiles;
+  if (!file) throw new Error("esbuild produced no output for src/client/shared-worker.ts");
+  return file.text;
+}
+
+export interface SharingOrigin {
+  readonly origin: string;
+  /** Every request, in order: path and Last-Event-ID. */
+  readonly log: readonly { readonly path: string; readonly lastEventId: string | null }[];
+  /** SSE responses open now on `/live`. */
+  openStreams(): number;
+  /** Resolves when `openStreams()` satisfies `predicate` (checked on every open and close). */
+  waitForStreams(predicate: (open: number) => boolean): Promise<void>;
+  /** Broadcasts `data` on `/live`; returns `"ID:DATA"` as a page records it. */
+  publish(data: string): string;
+  close(): Promise<void>;
+}
+
+/** Serves `/page` (empty HTML), `/shared-worker.js` (the worker bundle) and `/live` (SSE with replay). */
+export async function startSharingOrigin(workerScript: string): Promise<SharingOrigin> {
+  const channel = createChannel({ history: 1000 });
+  const log: { path: string; lastEventId: string | null }[] = [];
+  const sockets = new Set<Socket>();
+  const waiters = new Set<() => void>();
+  let open = 0;
+  const changed = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? "/", "http://origin.invalid").pathname;
+    const lastEventId = req.headers["last-event-id"];
+    log.push({ path, lastEventId: typeof lastEventId === "string" ? lastEventId : null });
+    if (path === "/page") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end("<!doctype html><title>sharing</title><p>sharing</p>");
+    } else if (path === "/shared-worker.js") {
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
+      res.end(workerScript);
+    } else if (path === "/live") {
+      const session = createSession(req, res, { retry: 50, heartbeat: 0 });
+      open++;
+      changed();
+      res.on("close", () => {
+        open--;
+        changed();
+      });
+      channel.add(session);
+    } else {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found\n");
+    }
+  };
+
+  const server = createServer(handle);
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    log,
+    openStreams: () => open,
+    waitForStreams(predicate) {
+      return new Promise<void>((resolve) => {
+        const check = () => {
+          if (!predicate(open)) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    publish(data) {
+      const id = channel.broadcast({ data });
+      return `${id}:${data}`;
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

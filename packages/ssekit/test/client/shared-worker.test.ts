@@ -1,0 +1,200 @@
+// Tab sharing through a SharedWorker (`shared: { worker }`) in Chromium, on an HTTP/1.1 origin:
+// ten tabs receive every event over ONE connection (counted at the server) that the worker holds,
+// so closing the first tab costs nothing (no reconnect at all); the connection closes when the
+// last tab leaves, also when a tab vanishes without saying goodbye; and where SharedWorker is
+// missing or its script does not load, the tabs still share one connection through the Web Locks
+// leader.
+import assert from "node:assert/strict";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { TabMessage } from "../../src/client/shared-port.js";
+import { bundleClientGlobal, injectClient, launchChromium } from "../support/browser.js";
+import { bundleSharedWorker, type SharingOrigin, startSharingOrigin } from "./shared-worker-support.js";
+
+let browser: Browser;
+let client: string;
+let workerScript: string;
+before(async () => {
+  [client, workerScript] = await Promise.all([bundleClientGlobal(), bundleSharedWorker()]);
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+let server: SharingOrigin;
+let context: BrowserContext;
+beforeEach(async () => {
+  server = await startSharingOrigin(workerScript);
+  context = await browser.newContext();
+});
+afterEach(async () => {
+  await context?.close();
+  await server?.close();
+});
+
+// Strings, not functions: tsx's keepNames helpers do not exist in the page.
+const subscribe = (shared: string) => `{
+  globalThis.seen = [];
+  globalThis.opens = 0;
+  globalThis.errors = 0;
+  const source = new ssekit.EventSource("/live", { shared: ${shared} });
+  source.onmessage = (m) => globalThis.seen.push(m.lastEventId + ":" + m.data);
+  source.onopen = () => { globalThis.opens++; };
+  source.onerror = () => { globalThis.errors++; };
+  globalThis.source = source;
+}`;
+const WORKER = `{ worker: "/shared-worker.js" }`;
+
+/** Opens a tab on the origin; `before` runs in the page before the client is loaded. */
+async function openTab(shared: string, before = ""): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${server.origin}/page`);
+  if (before !== "") await page.evaluate(before);
+  await injectClient(page, client);
+  await page.evaluate(subscribe(shared));
+  await page.waitForFunction("globalThis.source.readyState === 1");
+  return page;
+}
+
+const seen = (page: Page) => page.evaluate("globalThis.seen") as Promise<string[]>;
+const streamRequests = () => server.log.filter((r) => r.path === "/live");
+const workerRequests = () => server.log.filter((r) => r.path === "/shared-worker.js");
+
+async function publishAndCheck(tabs: readonly Page[], expected: string[], n: number): Promise<void> {
+  for (let i = 0; i < n; i++) expected.push(server.publish(`event ${expected.length + 1}`));
+  for (const tab of tabs) await tab.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
+  for (const tab of tabs) assert.deepEqual(await seen(tab), expected, "every event, in order, once");
+}
+
+describe("shared: { worker } in Chromium", { timeout: 90000 }, () => {
+  test("ten tabs share one connection held by the worker; the first tab closing loses nothing; the last closing ends it", async () => {
+    const tabs: Page[] = [];
+    for (let i = 0; i < 10; i++) tabs.push(await openTab(WORKER));
+    assert.equal(server.openStreams(), 1, "one SSE connection for ten tabs");
+    assert.equal(streamRequests().length, 1);
+    assert.ok(workerRequests().length >= 1, "the worker script was loaded");
+
+    const expected: string[] = [];
+    await publishAndCheck(tabs, expected, 5);
+
+    const [first, ...rest] = tabs;
+    assert.ok(first);
+    for (let i = 0; i < 3; i++) expected.push(server.publish(`event ${expected.length + 1}`));
+    await first.close();
+    await publishAndCheck(rest, expected, 4);
+    assert.equal(streamRequests().length, 1, "the worker kept its connection: no reconnect at all");
+    for (const tab of rest) {
+      assert.equal(await tab.evaluate("globalThis.opens"), 1);
+      assert.equal(await tab.evaluate("globalThis.errors"), 0);
+    }
+
+    // Every tab but one closes its source, then the last tab goes away: the server sees the end.
+    const last = rest.pop();
+    assert.ok(last);
+    for (const tab of rest) await tab.evaluate("globalThis.source.close()");
+    await publishAndCheck([last], expected, 1);
+    assert.equal(server.openStreams(), 1);
+    await last.close();
+    await server.waitForStreams((open) => open === 0);
+  });
+
+  test("a tab that joins a running connection is open at once and hears what comes next", async () => {
+    const first = await openTab(WORKER);
+    const before = server.publish("before the second tab");
+    await first.waitForFunction("globalThis.seen.length === 1");
+    const second = await openTab(WORKER);
+    const next = server.publish("after");
+    await second.waitForFunction("globalThis.seen.length === 1");
+    await first.waitForFunction("globalThis.seen.length === 2");
+    assert.deepEqual(await seen(second), [next]);
+    assert.deepEqual(await seen(first), [before, next]);
+    assert.equal(streamRequests().length, 1);
+  });
+
+  test("the last tab closing its source ends the connection, and a new tab starts a new one", async () => {
+    const tab = await openTab(WORKER);
+    await tab.evaluate("globalThis.source.close()");
+    await server.waitForStreams((open) => open === 0);
+    const again = await openTab(WORKER);
+    await server.waitForStreams((open) => open === 1);
+    const event = server.publish("again");
+    await again.waitForFunction("globalThis.seen.length === 1");
+    assert.deepEqual(await seen(again), [event]);
+  });
+
+  test("a tab that vanishes without saying goodbye is detached once its Web Lock is free", async () => {
+    // A port that attaches the way the client does, then never detaches and never closes: only
+    // the freed lock (what the browser does when a tab crashes or is killed) tells the worker.
+    const lock = "ssekit-tab:vanishing";
+    const attach: TabMessage = {
+      k: "attach",
+      lock,
+      options: {
+        url: `${server.origin}/live`,
+        method: "GET",
+        headers: [],
+        body: null,
+        withCredentials: false,
+        lastEventId: "",
+        retry: 3000,
+        maxRetryDelay: 30000,
+        maxRetries: 1000,
+        fallback: "none",
+        stallTimeout: 30000,
+        pollTimeout: 25000,
+      },
+    };
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/page`);
+    await page.evaluate(`{
+      globalThis.replies = [];
+      void navigator.locks.request(${JSON.stringify(lock)}, () => new Promise((resolve) => {
+        globalThis.worker = new SharedWorker("/shared-worker.js", { type: "module", name: "ssekit" });
+        globalThis.worker.port.onmessage = (m) => globalThis.replies.push(m.data);
+        globalThis.worker.port.postMessage(${JSON.stringify(attach)});
+        globalThis.release = resolve;
+      }));
+    }`);
+    await page.waitForFunction("globalThis.replies.some((r) => r.k === 'open')");
+    assert.equal(server.openStreams(), 1);
+    const event = server.publish("to the vanishing port");
+    await page.waitForFunction("globalThis.replies.some((r) => r.k === 'event')");
+    assert.ok(
+      ((await page.evaluate("globalThis.replies")) as { k: string; data?: string }[]).some(
+        (r) => r.k === "event" && `1:${r.data}` === event,
+      ),
+    );
+    await page.evaluate("globalThis.release()");
+    await server.waitForStreams((open) => open === 0);
+  });
+
+  test("without SharedWorker the tabs fall back to the Web Locks leader and still share one connection", async () => {
+    const tabs: Page[] = [];
+    for (let i = 0; i < 3; i++) tabs.push(await openTab(WORKER, "delete globalThis.SharedWorker"));
+    assert.equal(server.openStreams(), 1, "one SSE connection for three tabs");
+    assert.equal(workerRequests().length, 0, "no worker was started");
+    const expected: string[] = [];
+    await publishAndCheck(tabs, expected, 3);
+
+    // The leader's takeover shows it is the leader path: closing the leader makes another tab reconnect.
+    const [leader, ...rest] = tabs;
+    assert.ok(leader);
+    await leader.close();
+    await server.waitForStreams((open) => open === 1 && streamRequests().length === 2);
+    await publishAndCheck(rest, expected, 2);
+    assert.equal(streamRequests().at(-1)?.lastEventId, expected[2]?.split(":")[0]);
+  });
+
+  test("when the worker script does not load, the tabs fall back to the leader and still share one connection", async () => {
+    const missing = `{ worker: "/no-such-worker.js" }`;
+    const tabs: Page[] = [];
+    for (let i = 0; i < 3; i++) tabs.push(await openTab(missing));
+    assert.equal(server.openStreams(), 1, "one SSE connection for three tabs");
+    assert.ok(
+      server.log.some((r) => r.path === "/no-such-worker.js"),
+      "the worker was tried",
+    );
+    await publishAndCheck(tabs, [], 3);
+  });
+});
