@@ -49,7 +49,9 @@ export const UNKNOWN_ID_COMMENT = "ssekit unknown-last-event-id";
 const DECIMAL = /^[1-9][0-9]{0,15}$/;
 
 export class Channel<M extends EventMap = EventMap> implements Membership {
-  readonly #members = new Map<Session, SessionFilter | undefined>();
+  // A set entry per member; a filter, where given, in a map made for the first one.
+  readonly #members = new Set<Session>();
+  #filters: Map<Session, SessionFilter> | undefined;
   readonly #history: History | undefined;
   #seq = 0;
   #closed = false;
@@ -100,7 +102,11 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
     }
     // Replay and joining happen in the same synchronous step, so no broadcast can fall between.
     if (!session.isOpen) return result;
-    this.#members.set(session, filter);
+    this.#members.add(session);
+    if (filter) {
+      this.#filters ??= new Map();
+      this.#filters.set(session, filter);
+    }
     session.join(this);
     return result;
   }
@@ -108,6 +114,7 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
   /** Removes a session (it stays open). Returns whether it was a member. */
   remove(session: Session<EventMap>): boolean {
     if (!this.#members.delete(session)) return false;
+    this.#filters?.delete(session);
     session.leave(this);
     return true;
   }
@@ -115,6 +122,7 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
   /** @internal A closing session leaves. */
   detach(session: Session): void {
     this.#members.delete(session);
+    this.#filters?.delete(session);
   }
 
   /**
@@ -134,9 +142,15 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
     const entry: HistoryEntry = { seq, id: id ?? "", event: message.event, data: message.data, bytes };
     this.#history?.push(entry);
     const framed = new Framed(bytes);
-    for (const [session, filter] of this.#members) {
-      if (filter && !filter(entry)) continue;
-      session.writeBytes(bytes, framed);
+    const filters = this.#filters;
+    if (filters === undefined || filters.size === 0) {
+      for (const session of this.#members) session.writeBytes(bytes, framed);
+    } else {
+      for (const session of this.#members) {
+        const filter = filters.get(session);
+        if (filter && !filter(entry)) continue;
+        session.writeBytes(bytes, framed);
+      }
     }
     if (this.#waiters) {
       const waiters = this.#waiters;
@@ -149,7 +163,7 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
   /** Writes a comment to every member. */
   comment(text = ""): void {
     const bytes = encodeBytes({ comment: text });
-    for (const session of this.#members.keys()) session.writeBytes(bytes);
+    for (const session of this.#members) session.writeBytes(bytes);
   }
 
   /**
@@ -158,8 +172,9 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
    */
   close(options: { readonly retry?: number } = {}): void {
     this.#closed = true;
-    for (const session of [...this.#members.keys()]) session.close(options);
+    for (const session of [...this.#members]) session.close(options);
     this.#members.clear();
+    this.#filters = undefined;
     if (this.#waiters) for (const wake of this.#waiters) wake();
     this.#waiters = undefined;
   }

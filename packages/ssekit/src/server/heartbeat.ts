@@ -1,46 +1,43 @@
 /**
- * Heartbeats for many sessions with one timer per interval, not one per session: a sweep writes a
- * comment to every registered session. The timer exists only while some session is registered.
- * It knows nothing of HTTP; a session registers itself and is told to `heartbeat()`.
+ * Heartbeats for many sessions with one timer per interval, not one per session: a sweep walks
+ * the open sessions (open-sessions.ts) and each one whose interval it is writes a comment. A
+ * timer exists only while some open session uses its interval. It knows nothing of HTTP.
  */
+import { openSessions } from "./open-sessions.js";
 
-export interface Beating {
-  heartbeat(): void;
+interface Timer {
+  /** How many open sessions use this interval. */
+  users: number;
+  readonly handle: ReturnType<typeof setInterval>;
 }
 
-interface Group {
-  readonly sessions: Set<Beating>;
-  readonly timer: ReturnType<typeof setInterval>;
-}
+const timers = new Map<number, Timer>();
 
-const groups = new Map<number, Group>();
-
-export function registerHeartbeat(intervalMs: number, session: Beating): void {
-  let group = groups.get(intervalMs);
-  if (!group) {
-    const sessions = new Set<Beating>();
-    const timer = setInterval(() => {
-      for (const s of sessions) s.heartbeat();
-    }, intervalMs);
-    // Sessions keep their server alive; the sweep alone must not keep a process running.
-    timer.unref?.();
-    group = { sessions, timer };
-    groups.set(intervalMs, group);
+/** A session with heartbeat interval `intervalMs` opened. */
+export function startHeartbeat(intervalMs: number): void {
+  const timer = timers.get(intervalMs);
+  if (timer) {
+    timer.users++;
+    return;
   }
-  group.sessions.add(session);
+  const handle = setInterval(() => {
+    for (const session of openSessions) session.heartbeat(intervalMs);
+  }, intervalMs);
+  // Sessions keep their server alive; the sweep alone must not keep a process running.
+  handle.unref?.();
+  timers.set(intervalMs, { users: 1, handle });
 }
 
-export function unregisterHeartbeat(intervalMs: number, session: Beating): void {
-  const group = groups.get(intervalMs);
-  if (!group) return;
-  group.sessions.delete(session);
-  if (group.sessions.size === 0) {
-    clearInterval(group.timer);
-    groups.delete(intervalMs);
-  }
+/** A session with heartbeat interval `intervalMs` closed. */
+export function stopHeartbeat(intervalMs: number): void {
+  const timer = timers.get(intervalMs);
+  if (!timer) return;
+  if (--timer.users > 0) return;
+  clearInterval(timer.handle);
+  timers.delete(intervalMs);
 }
 
 /** How many heartbeat timers run now (for tests that check nothing is left behind). */
 export function activeHeartbeatTimers(): number {
-  return groups.size;
+  return timers.size;
 }

@@ -31,6 +31,9 @@ function onResponseClose(this: Tagged): void {
   session?.clientClosed();
 }
 
+/** The empty comment that opens a stream without `retry`: the same bytes for every session. */
+const OPENING = encodeBytes({ comment: "" });
+
 /** The calls a sink makes on a response; both response classes have them. */
 interface ResponseLike {
   write(chunk: Uint8Array): boolean;
@@ -38,25 +41,26 @@ interface ResponseLike {
   destroy(): unknown;
 }
 
-/** What both Node sinks share: the response to end, and the session to take off the live list. */
+/** What both Node sinks share: the response to end, and the server it came through. */
 abstract class ResponseSink implements SessionSink {
   protected readonly res: ResponseLike;
-  /** Set once the session exists: ending the sink takes the session off the live list. */
-  session: Session | undefined;
-  constructor(res: ResponseLike) {
+  /** The server, for `shutdown(server)`; undefined when it could not be told (any shutdown ends it). */
+  readonly #server: object | undefined;
+  constructor(res: ResponseLike, server: object | undefined) {
     this.res = res;
-    this.session = undefined;
+    this.#server = server;
   }
   abstract write(bytes: Uint8Array, framed?: Framed): void;
   abstract buffered(): number;
   abstract waitDrain(onDrain: () => void): void;
   end(): void {
-    if (this.session) liveNodeSessions.delete(this.session);
     this.res.end();
   }
   destroy(): void {
-    if (this.session) liveNodeSessions.delete(this.session);
     this.res.destroy();
+  }
+  servedBy(server: object): boolean {
+    return this.#server === undefined || this.#server === server;
   }
 }
 
@@ -64,8 +68,8 @@ abstract class ResponseSink implements SessionSink {
 class NodeSink extends ResponseSink {
   readonly #writable: Writable;
   readonly #drains: Writable;
-  constructor(res: ResponseLike, writable: Writable, drains: Writable) {
-    super(res);
+  constructor(res: ResponseLike, server: object | undefined, writable: Writable, drains: Writable) {
+    super(res, server);
     this.#writable = writable;
     this.#drains = drains;
   }
@@ -104,8 +108,8 @@ function uncorkAll(): void {
  */
 class DirectChunkedSink extends ResponseSink {
   readonly #socket: SocketLike;
-  constructor(res: ResponseLike, socket: SocketLike) {
-    super(res);
+  constructor(res: ResponseLike, server: object | undefined, socket: SocketLike) {
+    super(res, server);
     this.#socket = socket;
   }
   buffered(): number {
@@ -124,20 +128,26 @@ class DirectChunkedSink extends ResponseSink {
   }
 }
 
+/** The newest response head seen; the next identical one is replaced by it. */
+let sharedHead = "";
+
 /**
- * Node keeps an HTTP/1.1 response's status line and headers (`_header`, what `headersSent` reads)
- * for the life of the connection, built by one string concatenation per piece: a tree of some
- * twenty cons strings, about 0.7 KiB per connection. Reading a character makes V8 flatten it in
- * place into one string of about 0.2 KiB, and the tree becomes garbage. Returns whether the head
- * is a written HTTP/1.x head, which the direct sink relies on.
+ * Node keeps an HTTP/1.1 response's status line and headers (`_header`, what `headersSent` reads;
+ * its content is not read again once written) for the life of the connection, built by one string
+ * concatenation per piece: a tree of some twenty cons strings, about 0.7 KiB per connection.
+ * Comparing it flattens it into one string of about 0.2 KiB, and the tree becomes garbage; a head
+ * equal to the previous session's (same headers, same `Date` second: a burst of reconnects) is
+ * replaced by that same string, so such sessions share one. Returns whether the head is a written
+ * HTTP/1.x head, which the direct sink relies on.
  */
 function compactHead(res: ServerResponse): boolean {
-  const head: unknown = (res as { _header?: unknown })._header;
-  return typeof head === "string" && head.charCodeAt(0) === 0x48; // the "H" of "HTTP/1.1 200 OK"
+  const target = res as { _header?: unknown };
+  const head = target._header;
+  if (typeof head !== "string" || head.charCodeAt(0) !== 0x48) return false; // the "H" of "HTTP/1.1"
+  if (head === sharedHead) target._header = sharedHead;
+  else sharedHead = head;
+  return true;
 }
-
-/** Every open Node session with the server it came through, for `shutdown(server)`. */
-export const liveNodeSessions = new Map<Session, object | undefined>();
 
 function serverOf(req: NodeRequest): object | undefined {
   const socket: unknown = req.socket;
@@ -183,9 +193,7 @@ export function createSession<M extends EventMap = EventMap>(
   const raw = req.headers["last-event-id"];
   const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, req.url);
   // First bytes at once: headers alone may sit in a buffer, and clients report "open" on them.
-  (res as ResponseLike).write(
-    options.retry !== undefined ? encodeBytes({ retry: options.retry }) : encodeBytes({ comment: "" }),
-  );
+  (res as ResponseLike).write(options.retry !== undefined ? encodeBytes({ retry: options.retry }) : OPENING);
   const direct =
     !http2 &&
     res instanceof ServerResponse &&
@@ -194,16 +202,17 @@ export function createSession<M extends EventMap = EventMap>(
     res.write === ServerResponse.prototype.write &&
     res.socket !== null &&
     res.writableLength === res.socket.writableLength;
+  const server = serverOf(req);
   const sink =
-    direct && res.socket ? new DirectChunkedSink(res, res.socket) : new NodeSink(res, writable, drains);
+    direct && res.socket
+      ? new DirectChunkedSink(res, server, res.socket)
+      : new NodeSink(res, server, writable, drains);
   const session = new Session<M>(sink, lastEventId, options);
   // Disable Nagle: small events should leave now, not wait for an ACK.
   if (!http2) res.socket?.setNoDelay(true);
   const tagged = res as Tagged;
   tagged[sessionOf] = session as Session;
   res.on("close", onResponseClose);
-  liveNodeSessions.set(session as Session, serverOf(req));
-  sink.session = session as Session;
   if (res.destroyed || req.destroyed) session.clientClosed();
   return session;
 }

@@ -7,7 +7,8 @@
 import { encodeBytes } from "../protocol/index.js";
 import type { Framed } from "./chunked.js";
 import { checkNonNegativeInteger, SseServerError } from "./errors.js";
-import { registerHeartbeat, unregisterHeartbeat } from "./heartbeat.js";
+import { startHeartbeat, stopHeartbeat } from "./heartbeat.js";
+import { type OpenSession, openSessions } from "./open-sessions.js";
 import type {
   BackpressurePolicy,
   CloseReason,
@@ -29,6 +30,8 @@ export interface SessionSink {
   end(): void;
   /** Aborts the stream at once. */
   destroy(): void;
+  /** Whether the connection came through `server` (for `shutdown(server)`); absent: never. */
+  servedBy?(server: object): boolean;
 }
 
 /** Something a session belongs to and must leave when it closes (a channel). */
@@ -125,7 +128,7 @@ interface Backlog {
   dropped: number;
 }
 
-export class Session<M extends EventMap = EventMap> {
+export class Session<M extends EventMap = EventMap> implements OpenSession {
   /** The id the client last saw: the `Last-Event-ID` header, or the `lastEventId` query parameter. */
   readonly lastEventId: string | undefined;
   // Few fields and nothing made per session up front: an idle session is this object and its sink.
@@ -147,7 +150,8 @@ export class Session<M extends EventMap = EventMap> {
     this.#membership = undefined;
     this.#watch = undefined;
     this.#backlog = undefined;
-    if (this.#settings.heartbeatMs > 0) registerHeartbeat(this.#settings.heartbeatMs, this);
+    openSessions.add(this);
+    if (this.#settings.heartbeatMs > 0) startHeartbeat(this.#settings.heartbeatMs);
   }
 
   /** Settles when the session has closed, for any reason, with that reason. */
@@ -211,8 +215,12 @@ export class Session<M extends EventMap = EventMap> {
     return true;
   }
 
-  /** Sends the heartbeat comment now (the shared heartbeat timer calls this). */
-  heartbeat(): void {
+  /**
+   * Sends the heartbeat comment now; the shared heartbeat timer of interval `intervalMs` calls
+   * this, and a session whose interval is another one ignores it.
+   */
+  heartbeat(intervalMs: number = this.#settings.heartbeatMs): void {
+    if (intervalMs !== this.#settings.heartbeatMs) return;
     // A client with bytes still in flight needs no keep-alive, and must not grow its buffer.
     if (this.#reason === undefined && this.#backlog === undefined && this.#sink.buffered() === 0) {
       this.#sink.write(HEARTBEAT);
@@ -243,6 +251,11 @@ export class Session<M extends EventMap = EventMap> {
     watch.listeners = listeners;
     listeners.add(listener);
     return () => listeners.delete(listener);
+  }
+
+  /** @internal Whether the connection came through `server` (for `shutdown(server)`). */
+  servedBy(server: object): boolean {
+    return this.#sink.servedBy?.(server) ?? false;
   }
 
   /** @internal The transport reports that the client went away. */
@@ -296,8 +309,9 @@ export class Session<M extends EventMap = EventMap> {
     if (this.#reason !== undefined) return;
     this.#reason = reason;
     this.#backlog = undefined;
+    openSessions.delete(this);
     const heartbeatMs = this.#settings.heartbeatMs;
-    if (heartbeatMs > 0) unregisterHeartbeat(heartbeatMs, this);
+    if (heartbeatMs > 0) stopHeartbeat(heartbeatMs);
     const membership = this.#membership;
     this.#membership = undefined;
     if (membership instanceof Set) for (const m of membership) m.detach(this);

@@ -6,7 +6,7 @@
 import type { Server as HttpServer } from "node:http";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import { checkNonNegativeInteger } from "./errors.js";
-import { liveNodeSessions } from "./node-session.js";
+import { openSessions } from "./open-sessions.js";
 
 export interface ShutdownOptions {
   /** Reconnection delay (ms) sent to every session before it ends. Default: none sent. */
@@ -22,8 +22,8 @@ export async function shutdown(server: AnyServer, options: ShutdownOptions = {})
   checkNonNegativeInteger("retry", options.retry);
   checkNonNegativeInteger("timeout", options.timeout);
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  for (const [session, owner] of [...liveNodeSessions]) {
-    if (owner === undefined || owner === server) session.close({ retry: options.retry });
+  for (const session of [...openSessions]) {
+    if (session.servedBy(server)) session.close({ retry: options.retry });
   }
   if ("closeIdleConnections" in server) server.closeIdleConnections();
   let timer: ReturnType<typeof setTimeout> | undefined;

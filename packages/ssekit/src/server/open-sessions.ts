@@ -1,0 +1,17 @@
+/**
+ * Every open session of the process, in one set: the heartbeat sweep (heartbeat.ts) and
+ * `shutdown(server)` walk it. One entry per session, instead of one per table that needs to find
+ * sessions (per heartbeat interval, per server). Sessions add and remove themselves; this module
+ * writes nothing and knows nothing of HTTP.
+ */
+
+/** What the walkers ask of an open session. */
+export interface OpenSession {
+  /** Writes a heartbeat comment if the session's heartbeat interval is `intervalMs`. */
+  heartbeat(intervalMs: number): void;
+  /** Whether the session's connection came through `server` (false for Web sessions). */
+  servedBy(server: object): boolean;
+  close(options: { readonly retry?: number }): void;
+}
+
+export const openSessions = new Set<OpenSession>();

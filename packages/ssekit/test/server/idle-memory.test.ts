@@ -1,0 +1,98 @@
+// Heap kept per idle session, against the floor every node:http server pays: a bare response kept
+// in an array (what a hand-written broadcaster does). Both rounds run in this process with the same
+// raw clients, after a warm-up round of each, so compiled code and client sockets cost them alike.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
+import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { createChannel, createSession } from "../../src/server/index.js";
+import { listen } from "./support.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Opens `count` idle event-stream connections to a fresh server; returns heap bytes per connection. */
+async function heapPerConnection(makeHandler: () => { handler: Handler; release(): void }, count: number) {
+  const { handler, release } = makeHandler();
+  let answered = 0;
+  let allAnswered: () => void = () => {};
+  const answeredAll = new Promise<void>((resolve) => {
+    allAnswered = resolve;
+  });
+  const server = await listen((req, res) => {
+    handler(req, res);
+    if (++answered === count) allAnswered();
+  });
+  const sockets: Socket[] = [];
+  try {
+    const before = heapAfterGc();
+    for (let i = 0; i < count; i++) {
+      const socket = connect(server.port, "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+      sockets.push(socket);
+    }
+    await answeredAll;
+    // Every client has its first bytes: the connections are idle.
+    await Promise.all(sockets.map((s) => once(s, "data")));
+    const after = heapAfterGc();
+    return (after - before) / count;
+  } finally {
+    // Everything of this round is gone before the next one measures its baseline.
+    const closed = sockets.map((s) => (s.destroyed ? Promise.resolve() : once(s, "close")));
+    for (const socket of sockets) socket.destroy();
+    release();
+    await server.close();
+    await Promise.all(closed);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function naive() {
+  const clients: ServerResponse[] = [];
+  const handler: Handler = (req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.write(":\n\n");
+    clients.push(res);
+    req.on("close", () => clients.splice(clients.indexOf(res), 1));
+  };
+  return { handler, release: () => clients.splice(0) };
+}
+
+function ssekit() {
+  const channel = createChannel();
+  const handler: Handler = (req, res) => {
+    channel.add(createSession(req, res));
+  };
+  return { handler, release: () => channel.close() };
+}
+
+test(
+  "an idle session keeps at least a quarter KiB less heap than a bare node:http response kept in an array",
+  { timeout: 60_000 },
+  async () => {
+    await heapPerConnection(naive, 200);
+    await heapPerConnection(ssekit, 200);
+    const floor = await heapPerConnection(naive, 800);
+    const ours = await heapPerConnection(ssekit, 800);
+    console.log(
+      `heap per idle connection: ssekit ${Math.round(ours)} B, bare response ${Math.round(floor)} B`,
+    );
+    // A quarter KiB under the floor: a per-session closure, timer or property dictionary would eat it.
+    assert.ok(
+      ours < floor - 256,
+      `ssekit keeps ${Math.round(ours)} B per idle session, the floor is ${Math.round(floor)} B`,
+    );
+  },
+);
