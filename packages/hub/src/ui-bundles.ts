@@ -1,6 +1,7 @@
 /**
  * The browser bundles the web console and demos import: `ssekit/client` (the EventSource with tab
- * sharing) and `ssekit/protocol` (the console's parser), each as one ES module. Prebuilt files in
+ * sharing), `ssekit/client/shared-worker` (the SharedWorker script tabs share a connection through)
+ * and `ssekit/protocol` (the console's parser), each as one ES module. Prebuilt files in
  * `dist/ui/` (written by `npm run build:ui`) are served when present; otherwise, and always when
  * the hub runs from its TypeScript sources, they are bundled on first request with esbuild and
  * kept in memory. Not responsible for HTTP (ui-routes.ts serves them).
@@ -8,10 +9,14 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
-/** The bundles by the file name pages import them as, and the module each one re-exports. */
+/**
+ * The bundles by the file name pages import them as, and the module each one re-exports (the
+ * shared worker exports nothing: its bundle is the worker script that `shared: { worker }` starts).
+ */
 export const BUNDLES: Readonly<Record<string, string>> = {
   "ssekit-client.js": "ssekit/client",
   "ssekit-protocol.js": "ssekit/protocol",
+  "ssekit-shared-worker.js": "ssekit/client/shared-worker",
 };
 
 export class UiBundleError extends Error {

@@ -1,7 +1,8 @@
 /**
  * Serves the hub's web console and demo pages: `/` (console), `/demo/notifications`,
- * `/demo/live`, the static files under `/assets/`, the browser bundles of ssekit/client and
- * ssekit/protocol (`/assets/ssekit-client.js`, `/assets/ssekit-protocol.js`), and, in development
+ * `/demo/live`, the static files under `/assets/`, the browser bundles of ssekit/client, its
+ * shared worker and ssekit/protocol (`/assets/ssekit-client.js`, `/assets/ssekit-shared-worker.js`,
+ * `/assets/ssekit-protocol.js`, all `text/javascript`), and, in development
  * mode only, `/ui/dev-token`: a short-lived publisher/subscriber JWT handed to loopback clients so
  * the console can publish without the user pasting one. Works on node:http and node:http2
  * (compatibility API) requests alike. Not responsible for the Mercure endpoints, metrics or the

@@ -1,7 +1,8 @@
 // The live chart demo: subscribes to the hub's simulated ticker (`demo/prices/{symbol}`) with
-// ssekit/client's EventSource (shared: true), draws each symbol's change since the page opened on
-// a canvas chart and shows the latest quotes. Each tick carries a per-symbol sequence number, so
-// the page can show that a resume after a network drop caught up with no gap.
+// ssekit/client's EventSource (one connection for all tabs, held by a SharedWorker), draws each
+// symbol's change since the page opened on a canvas chart and shows the latest quotes. Each tick
+// carries a per-symbol sequence number, so the page can show that a resume after a network drop
+// caught up with no gap.
 
 import { LineChart } from "/assets/chart.js";
 import { subscribeUrl } from "/assets/hub.js";
@@ -85,7 +86,10 @@ function setState(state) {
   document.body.dataset.stream = state;
 }
 
-const source = new EventSource(subscribeUrl(["demo/prices/{symbol}"]), { shared: true });
+const source = new EventSource(subscribeUrl(["demo/prices/{symbol}"]), {
+  // One connection for every tab: in a SharedWorker, or a Web Locks leader tab where there is none.
+  shared: { worker: "/assets/ssekit-shared-worker.js" },
+});
 source.addEventListener("open", () => {
   if (wasOpen) {
     reconnects++;

@@ -1,7 +1,7 @@
 // The notifications demo: subscribes to the `notifications` topic with ssekit/client's
-// EventSource (shared: true, so every open tab uses one connection), shows a toast per update,
-// keeps an inbox with an unread counter, and sends a notification through the hub. Updates are
-// de-duplicated by event id, so a resume after a hub restart never shows one twice.
+// EventSource (shared through a SharedWorker, so every open tab uses one connection), shows a
+// toast per update, keeps an inbox with an unread counter, and sends a notification through the
+// hub. Updates are de-duplicated by event id, so a resume after a hub restart never shows one twice.
 
 import { publish, subscribeUrl } from "/assets/hub.js";
 import { EventSource } from "/assets/ssekit-client.js";
@@ -88,7 +88,10 @@ function setState(state) {
   document.body.dataset.stream = state;
 }
 
-const source = new EventSource(subscribeUrl([TOPIC]), { shared: true });
+const source = new EventSource(subscribeUrl([TOPIC]), {
+  // One connection for every tab: in a SharedWorker, or a Web Locks leader tab where there is none.
+  shared: { worker: "/assets/ssekit-shared-worker.js" },
+});
 source.addEventListener("open", () => {
   if (wasOpen) {
     reconnects++;
