@@ -53,11 +53,11 @@ export function startSharedConnection(
   customFetch: boolean,
 ): { close(): void } {
   const self = participant(sink, options.lastEventId);
-  const worker = typeof shared === "object" ? workerUrl(shared.worker) : undefined;
-  const portable = worker !== undefined && !customFetch ? portableOptions(options) : undefined;
-  const Worker = sharedWorkerConstructor();
-  if (worker !== undefined && portable !== undefined && Worker !== undefined) {
-    joinWorker(Worker, worker, portable, self, () => joinLeader(options, self));
+  // The worker URL is resolved only where a worker can start: elsewhere (Node) `shared` is a no-op.
+  const Worker = typeof shared === "object" && !customFetch ? sharedWorkerConstructor() : undefined;
+  const portable = Worker !== undefined ? portableOptions(options) : undefined;
+  if (typeof shared === "object" && Worker !== undefined && portable !== undefined) {
+    joinWorker(Worker, workerUrl(shared.worker), portable, self, () => joinLeader(options, self));
   } else joinLeader(options, self);
   return { close: () => self.stop() };
 }

@@ -30,24 +30,34 @@ export async function bundleSharedWorker(): Promise<string> {
 
 export interface SharingOrigin {
   readonly origin: string;
-  /** Every request, in order: path and Last-Event-ID. */
-  readonly log: readonly { readonly path: string; readonly lastEventId: string | null }[];
+  /** Every request, in order: path, Last-Event-ID and Authorization. */
+  readonly log: readonly {
+    readonly path: string;
+    readonly lastEventId: string | null;
+    readonly authorization: string | null;
+  }[];
   /** SSE responses open now on `/live`. */
   openStreams(): number;
   /** Resolves when `openStreams()` satisfies `predicate` (checked on every open and close). */
   waitForStreams(predicate: (open: number) => boolean): Promise<void>;
+  /** Ends every open `/live` response, as a server restart would (clients reconnect). */
+  dropStreams(): void;
   /** Broadcasts `data` on `/live`; returns `"ID:DATA"` as a page records it. */
   publish(data: string): string;
   close(): Promise<void>;
 }
 
-/** Serves `/page` (empty HTML), `/shared-worker.js` (the worker bundle) and `/live` (SSE with replay). */
+/**
+ * Serves `/page` (empty HTML), `/shared-worker.js` (the worker bundle), `/live` (SSE with replay)
+ * and `/no-content` (204, which ends an EventSource for good).
+ */
 export async function startSharingOrigin(workerScript: string): Promise<SharingOrigin> {
   const channel = createChannel({ history: 1000 });
-  const log: { path: string; lastEventId: string | null }[] = [];
+  const log: { path: string; lastEventId: string | null; authorization: string | null }[] = [];
   const sockets = new Set<Socket>();
   const waiters = new Set<() => void>();
   let open = 0;
+  const streams = new Set<ServerResponse>();
   const changed = () => {
     for (const waiter of [...waiters]) waiter();
   };
@@ -55,7 +65,11 @@ export async function startSharingOrigin(workerScript: string): Promise<SharingO
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "http://origin.invalid").pathname;
     const lastEventId = req.headers["last-event-id"];
-    log.push({ path, lastEventId: typeof lastEventId === "string" ? lastEventId : null });
+    log.push({
+      path,
+      lastEventId: typeof lastEventId === "string" ? lastEventId : null,
+      authorization: req.headers.authorization ?? null,
+    });
     if (path === "/page") {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end("<!doctype html><title>sharing</title><p>sharing</p>");
@@ -65,12 +79,17 @@ export async function startSharingOrigin(workerScript: string): Promise<SharingO
     } else if (path === "/live") {
       const session = createSession(req, res, { retry: 50, heartbeat: 0 });
       open++;
+      streams.add(res);
       changed();
       res.on("close", () => {
         open--;
+        streams.delete(res);
         changed();
       });
       channel.add(session);
+    } else if (path === "/no-content") {
+      res.writeHead(204);
+      res.end();
     } else {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found\n");
@@ -98,6 +117,9 @@ export async function startSharingOrigin(workerScript: string): Promise<SharingO
         waiters.add(check);
         check();
       });
+    },
+    dropStreams() {
+      for (const res of streams) res.destroy();
     },
     publish(data) {
       const id = channel.broadcast({ data });

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { EventSource } from "ssekit/client";
 import type { TabMessage } from "../../src/client/shared-port.js";
 import { bundleClientGlobal, injectClient, launchChromium } from "../support/browser.js";
 import { bundleSharedWorker, type SharingOrigin, startSharingOrigin } from "./shared-worker-support.js";
@@ -123,6 +124,61 @@ describe("shared: { worker } in Chromium", { timeout: 90000 }, () => {
     assert.deepEqual(await seen(again), [event]);
   });
 
+  test("a dropped stream is one reconnect for all tabs: each sees error then open, and nothing is lost", async () => {
+    const tabs = [await openTab(WORKER), await openTab(WORKER), await openTab(WORKER)];
+    const expected: string[] = [];
+    await publishAndCheck(tabs, expected, 2);
+    server.dropStreams();
+    for (const tab of tabs) await tab.waitForFunction("globalThis.opens === 2");
+    await publishAndCheck(tabs, expected, 2);
+    for (const tab of tabs) assert.equal(await tab.evaluate("globalThis.errors"), 1);
+    assert.equal(streamRequests().length, 2, "one reconnect, by the worker");
+    assert.equal(streamRequests().at(-1)?.lastEventId, expected[1]?.split(":")[0], "with Last-Event-ID");
+  });
+
+  test("a response that ends the source for good closes it in every tab with the same error", async () => {
+    const pages: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await context.newPage();
+      await page.goto(`${server.origin}/page`);
+      await injectClient(page, client);
+      await page.evaluate(`{
+        globalThis.failures = [];
+        const source = new ssekit.EventSource("/no-content", { shared: ${WORKER} });
+        source.onerror = (e) => globalThis.failures.push([source.readyState, e.error.code, e.error.status]);
+      }`);
+      pages.push(page);
+    }
+    for (const page of pages) {
+      await page.waitForFunction("globalThis.failures.length > 0");
+      assert.deepEqual(await page.evaluate("globalThis.failures"), [[2, "HTTP_STATUS", 204]]);
+    }
+    assert.ok(workerRequests().length >= 1);
+  });
+
+  test("request headers reach the server from the worker, and tabs with other headers get a connection of their own", async () => {
+    const alice = `{ worker: "/shared-worker.js" }, headers: { Authorization: "Bearer alice" }`;
+    const bob = `{ worker: "/shared-worker.js" }, headers: { Authorization: "Bearer bob" }`;
+    const tabs = [await openTab(alice), await openTab(alice), await openTab(bob)];
+    assert.equal(server.openStreams(), 2, "one connection per set of headers");
+    assert.ok(workerRequests().length >= 1, "held by the worker");
+    assert.deepEqual(
+      streamRequests()
+        .map((r) => r.authorization)
+        .sort(),
+      ["Bearer alice", "Bearer bob"],
+    );
+    await publishAndCheck(tabs, [], 2);
+  });
+
+  test("a custom fetch cannot reach the worker: the tabs share through the leader", async () => {
+    const custom = `{ worker: "/shared-worker.js" }, fetch: (url, init) => fetch(url, init)`;
+    const tabs = [await openTab(custom), await openTab(custom)];
+    assert.equal(server.openStreams(), 1);
+    assert.equal(workerRequests().length, 0, "no worker was started");
+    await publishAndCheck(tabs, [], 2);
+  });
+
   test("a tab that vanishes without saying goodbye is detached once its Web Lock is free", async () => {
     // A port that attaches the way the client does, then never detaches and never closes: only
     // the freed lock (what the browser does when a tab crashes or is killed) tells the worker.
@@ -196,5 +252,28 @@ describe("shared: { worker } in Chromium", { timeout: 90000 }, () => {
       "the worker was tried",
     );
     await publishAndCheck(tabs, [], 3);
+  });
+});
+
+describe("shared: { worker } outside browsers", () => {
+  test("in Node (no SharedWorker, no Web Locks) it connects directly, with a relative worker URL and no document", async () => {
+    const source = new EventSource(`${server.origin}/live`, {
+      shared: { worker: "/shared-worker.js" },
+    });
+    try {
+      await new Promise<void>((resolve) => source.addEventListener("open", () => resolve()));
+      const received = new Promise<string>((resolve) =>
+        source.addEventListener("message", (m) => {
+          const message = m as MessageEvent<string>;
+          resolve(`${message.lastEventId}:${message.data}`);
+        }),
+      );
+      const event = server.publish("to node");
+      assert.equal(await received, event);
+      assert.equal(server.openStreams(), 1);
+    } finally {
+      source.close();
+    }
+    await server.waitForStreams((open) => open === 0);
   });
 });
