@@ -1,6 +1,9 @@
 /**
  * The SQLite history store (better-sqlite3), the hub's durable default. One table in sequence
- * order; WAL journal. Durability: `append` resolves after the transaction commits. With
+ * order; WAL journal. Group commit: the appends made in one turn of the event loop are written in
+ * one transaction at the end of that turn (`setImmediate`), and each `append` resolves, in call
+ * order, only after that transaction has committed; a duplicate id fails its own append, not the
+ * others of its batch. Durability: `append` resolves after the transaction commits. With
  * `synchronous = NORMAL` (durability "process", the default) a commit is in the OS page cache
  * when it returns, so a crash or SIGKILL of the hub process loses nothing acknowledged; only an OS
  * crash or power loss can lose the last commits. `synchronous = FULL` (durability "power") fsyncs
@@ -49,6 +52,18 @@ export interface SqliteStoreOptions extends HistoryLimits {
   readonly durability?: "process" | "power";
 }
 
+/** An append waiting for the commit of its batch. */
+interface Pending {
+  readonly update: Update;
+  readonly resolve: (stored: StoredUpdate) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The outcome of one row of a batch: its sequence number, or why it was refused. */
+type RowResult =
+  | { readonly ok: true; readonly seq: number }
+  | { readonly ok: false; readonly error: unknown };
+
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement<
@@ -60,6 +75,9 @@ export class SqliteStore implements Store {
   readonly #pruneCount: Database.Statement<[number]>;
   readonly #pruneAge: Database.Statement<[number]>;
   readonly limits: HistoryLimits;
+  /** Appends of this turn of the event loop, committed together by `#flush`. */
+  #batch: Pending[] = [];
+  readonly #commit: (batch: readonly Pending[], time: number) => RowResult[];
 
   constructor(options: SqliteStoreOptions) {
     this.limits = options;
@@ -90,27 +108,54 @@ export class SqliteStore implements Store {
       "DELETE FROM updates WHERE seq <= (SELECT seq FROM updates ORDER BY seq DESC LIMIT 1 OFFSET ?)",
     );
     this.#pruneAge = this.#db.prepare("DELETE FROM updates WHERE time < ?");
+    // One transaction per batch; a row refused by a constraint only undoes its own INSERT.
+    this.#commit = this.#db.transaction((batch: readonly Pending[], time: number) =>
+      batch.map(({ update }): RowResult => {
+        try {
+          const info = this.#insert.run(
+            update.id,
+            JSON.stringify(update.topics),
+            update.data,
+            update.private ? 1 : 0,
+            update.type ?? null,
+            update.retry ?? null,
+            time,
+          );
+          return { ok: true, seq: Number(info.lastInsertRowid) };
+        } catch (error) {
+          if (error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE")
+            return { ok: false, error: new DuplicateIdError(update.id) };
+          throw error;
+        }
+      }),
+    );
   }
 
-  async append(update: Update): Promise<StoredUpdate> {
+  append(update: Update): Promise<StoredUpdate> {
+    return new Promise((resolve, reject) => {
+      if (this.#batch.push({ update, resolve, reject }) === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  /** Commits the batch, then settles its appends in call order (acknowledged means committed). */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
     const time = Date.now();
+    let results: RowResult[];
     try {
-      const info = this.#insert.run(
-        update.id,
-        JSON.stringify(update.topics),
-        update.data,
-        update.private ? 1 : 0,
-        update.type ?? null,
-        update.retry ?? null,
-        time,
-      );
-      return { ...update, seq: Number(info.lastInsertRowid), time };
+      if (!this.#db.open) throw new Error("the SQLite store is closed");
+      results = this.#commit(batch, time);
     } catch (error) {
-      if (error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE") {
-        throw new DuplicateIdError(update.id);
-      }
-      throw error;
+      for (const pending of batch) pending.reject(error);
+      return;
     }
+    batch.forEach((pending, i) => {
+      const result = results[i];
+      if (result?.ok === true) pending.resolve({ ...pending.update, seq: result.seq, time });
+      else pending.reject(result?.error ?? new Error("the SQLite store lost an append"));
+    });
   }
 
   async after(lastEventId: string, limit: number): Promise<AfterResult> {
@@ -135,6 +180,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#flush();
     if (this.#db.open) this.#db.close();
   }
 }
