@@ -75,9 +75,11 @@ export function joinWorker(
   let releaseLock: (() => void) | undefined;
   let started = false;
   let attached = false;
+  /** This tab is done with the worker: closed, or fell back to the leader. */
+  let left = false;
 
   const attach = () => {
-    if (attached || self.closed) return;
+    if (attached || left || self.closed) return;
     attached = true;
     port.postMessage({
       k: "attach",
@@ -101,6 +103,7 @@ export function joinWorker(
   const teardown = () => {
     clearTimeout(startTimer);
     detach();
+    left = true;
     port.onmessage = null;
     port.close();
     releaseLock?.();
@@ -136,7 +139,7 @@ export function joinWorker(
     // Attach only once the lock is ours, so the worker can never take it first.
     manager
       .request(lock, {}, () => {
-        if (self.closed) return Promise.resolve();
+        if (left || self.closed) return Promise.resolve();
         attach();
         return new Promise<void>((resolve) => {
           releaseLock = resolve;

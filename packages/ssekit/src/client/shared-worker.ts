@@ -45,7 +45,7 @@ function serveTabs(scope: WorkerScopeLike): void {
   const byKey = new Map<string, Shared>();
   /** The key each attached port listens to. */
   const attachedTo = new Map<PortLike, string>();
-  /** The tab lock each port is watched by, so one port is watched once. */
+  /** Ports whose tab lock the worker is already waiting for (one request per port). */
   const watched = new Set<PortLike>();
 
   function detach(port: PortLike): void {
