@@ -116,6 +116,17 @@ describe("UI routes", () => {
     assert.doesNotMatch(source, /require\(["']node:/);
   });
 
+  test("serves the client's shared worker as one self-contained script with no node: imports", async () => {
+    const response = await fetch(`${plain.url}/assets/ssekit-shared-worker.js`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/javascript/);
+    const source = await response.text();
+    assert.match(source, /addEventListener\("connect"/);
+    assert.doesNotMatch(source, /^\s*import\s/m, "a worker script must not import other modules");
+    assert.doesNotMatch(source, /from\s*["']node:/);
+    assert.doesNotMatch(source, /require\(["']node:/);
+  });
+
   test("does not hand out a development token unless the hub is in dev mode", async () => {
     const response = await fetch(`${plain.url}/ui/dev-token`);
     assert.equal(response.status, 404);
