@@ -3,7 +3,8 @@
  * order; WAL journal. Group commit: the appends made in one turn of the event loop are written in
  * one transaction at the end of that turn (`setImmediate`), and each `append` resolves, in call
  * order, only after that transaction has committed; a duplicate id fails its own append, not the
- * others of its batch. Durability: `append` resolves after the transaction commits. With
+ * others of its batch. WAL checkpoints run in a worker thread (checkpointer.ts), not inside a
+ * commit on the event loop. Durability: `append` resolves after the transaction commits. With
  * `synchronous = NORMAL` (durability "process", the default) a commit is in the OS page cache
  * when it returns, so a crash or SIGKILL of the hub process loses nothing acknowledged; only an OS
  * crash or power loss can lose the last commits. `synchronous = FULL` (durability "power") fsyncs
@@ -13,6 +14,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { Checkpointer, type CheckpointResult } from "./checkpointer.js";
 import {
   type AfterResult,
   DuplicateIdError,
@@ -50,6 +52,12 @@ export interface SqliteStoreOptions extends HistoryLimits {
   readonly path: string;
   /** "process" (default): synchronous = NORMAL; "power": synchronous = FULL. */
   readonly durability?: "process" | "power";
+  /** Milliseconds between WAL checkpoints in the background. Default: 1000. */
+  readonly checkpointIntervalMs?: number;
+  /** Hears about a background checkpoint that failed. Default: ignore (the next one tries again). */
+  readonly onCheckpointError?: (message: string) => void;
+  /** Hears about each background checkpoint: WAL frames, and how many are in the database file. */
+  readonly onCheckpoint?: (result: CheckpointResult) => void;
 }
 
 /** An append waiting for the commit of its batch. */
@@ -78,6 +86,7 @@ export class SqliteStore implements Store {
   /** Appends of this turn of the event loop, committed together by `#flush`. */
   #batch: Pending[] = [];
   readonly #commit: (batch: readonly Pending[], time: number) => RowResult[];
+  readonly #checkpointer: Checkpointer | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.limits = options;
@@ -87,6 +96,9 @@ export class SqliteStore implements Store {
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     this.#db.pragma("busy_timeout = 5000");
+    // A file database is checkpointed by a worker thread; an in-memory one has no WAL to checkpoint.
+    const file = options.path !== ":memory:" && options.path !== "";
+    if (file) this.#db.pragma("wal_autocheckpoint = 0");
     this.#db.exec(`CREATE TABLE IF NOT EXISTS updates (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE,
@@ -108,6 +120,18 @@ export class SqliteStore implements Store {
       "DELETE FROM updates WHERE seq <= (SELECT seq FROM updates ORDER BY seq DESC LIMIT 1 OFFSET ?)",
     );
     this.#pruneAge = this.#db.prepare("DELETE FROM updates WHERE time < ?");
+    this.#checkpointer = file
+      ? new Checkpointer(
+          options.path,
+          options.checkpointIntervalMs ?? 1_000,
+          (message, stopped) => {
+            // Without the worker, SQLite's own automatic checkpoint keeps the WAL bounded.
+            if (stopped && this.#db.open) this.#db.pragma("wal_autocheckpoint = 1000");
+            options.onCheckpointError?.(message);
+          },
+          options.onCheckpoint,
+        )
+      : undefined;
     // One transaction per batch; a row refused by a constraint only undoes its own INSERT.
     this.#commit = this.#db.transaction((batch: readonly Pending[], time: number) =>
       batch.map(({ update }): RowResult => {
@@ -181,6 +205,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#flush();
+    await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
   }
 }
