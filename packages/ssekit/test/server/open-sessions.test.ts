@@ -120,3 +120,37 @@ test(
     }
   },
 );
+
+test(
+  "sessions opened together with different headers each get their own head",
+  {
+    timeout: 20_000,
+  },
+  async () => {
+    const sessions = new Collected<Session>();
+    const server = await listen((req, res) => {
+      const origin = new URL(req.url ?? "/", "http://x").searchParams.get("origin") ?? "none";
+      const session = createSession(req, res, { headers: { "access-control-allow-origin": origin } });
+      assert.equal(res.headersSent, true);
+      sessions.push(session);
+    });
+    const names = ["a", "a", "b", "a"];
+    const clients = names.map((name) => new RawClient(server.port, `/?origin=https://${name}.example`));
+    try {
+      const opened = await sessions.until(names.length);
+      for (const session of opened) session.send({ data: "hi" });
+      await Promise.all(clients.map((c) => c.events.until(1)));
+      clients.forEach((client, i) => {
+        assert.equal(client.header("access-control-allow-origin"), `https://${names[i]}.example`);
+        assert.equal(client.header("content-type"), "text/event-stream; charset=utf-8");
+        assert.deepEqual(
+          client.events.items.map((e) => e.data),
+          ["hi"],
+        );
+      });
+    } finally {
+      for (const client of clients) client.close();
+      await server.close();
+    }
+  },
+);
