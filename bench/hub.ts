@@ -152,12 +152,18 @@ export async function run(options: BenchOptions): Promise<Section> {
         { title: "own topics", subscribers: 100, topics: 100, rates: [200, 800], stepMs: 1_500 },
       ]
     : [
-        { title: "one topic", subscribers: 10_000, topics: 1, rates: [1, 2, 5, 10, 20], stepMs: 5_000 },
+        {
+          title: "one topic",
+          subscribers: 10_000,
+          topics: 1,
+          rates: [1, 2, 5, 10, 15, 20, 40],
+          stepMs: 5_000,
+        },
         {
           title: "own topics",
           subscribers: 1_000,
           topics: 1_000,
-          rates: [1_000, 2_500, 5_000, 10_000],
+          rates: [1_000, 2_500, 5_000, 10_000, 20_000],
           stepMs: 5_000,
         },
       ];
@@ -168,12 +174,19 @@ export async function run(options: BenchOptions): Promise<Section> {
 
   const tables: Table[] = [];
   const bests = new Map<string, number[]>();
+  const ceilingNotes: string[] = [];
   for (const scenario of scenarios) {
     const rows: (string | number)[][] = [];
     const notes: string[] = [];
     for (const server of servers) {
       const results = await fanout(server.start, scenario);
       bests.set(server.name, [...(bests.get(server.name) ?? []), best(results)]);
+      const top = typeof results === "string" ? undefined : results.at(-1);
+      if (top !== undefined && top.rate === scenario.rates.at(-1) && top.p99 < P99_TARGET_MS) {
+        ceilingNotes.push(
+          `${server.name}, ${scenario.title}: still under ${P99_TARGET_MS} ms at the top rate offered (${top.rate.toLocaleString("en-US")} publishes/s, ${Math.round(top.acknowledgedPerSecond).toLocaleString("en-US")} acknowledged), so its figure is a floor set by the load generator, not its limit.`,
+        );
+      }
       if (typeof results === "string") {
         notes.push(`${server.name} skipped: ${results}`);
         continue;
@@ -224,7 +237,7 @@ export async function run(options: BenchOptions): Promise<Section> {
     title: `Best delivered events/s with p99 under ${P99_TARGET_MS} ms`,
     columns: ["scenario", "ssekit hub", "Nchan", "ssekit / Nchan"],
     rows: summaryRows,
-    notes: ["Target: at least Nchan's figure, measured in the same run."],
+    notes: ["Target: at least Nchan's figure, measured in the same run.", ...ceilingNotes],
   });
 
   const memoryRows: (string | number)[][] = [];
