@@ -2,12 +2,14 @@
  * Hub benchmark: the ssekit hub against Nchan (nginx's pub/sub module) in the same run, each
  * alone on the machine while measured. Fan-out to 10,000 subscribers of one topic and to 1,000
  * subscribers on their own topics, publishing over HTTP at increasing rates: delivered events/s
- * and publish-to-receive latency (p50/p99). Then resident memory per idle subscriber with as many
+ * and publish-to-receive latency (p50/p99). Then each server's publish capacity with no
+ * subscribers (raw-socket closed loop, capacity.ts), and resident memory per idle subscriber with as many
  * connections as the open-file limit allows (target 50,000). `--quick`: a few hundred
  * subscribers for a few seconds. Targets: 50,000 concurrent subscribers in one process;
  * delivered events/s at least Nchan's at p99 under 100 ms.
  */
 import { execFileSync } from "node:child_process";
+import { publishCapacity } from "./hub/capacity.js";
 import { countOf, quantile } from "./hub/histogram.js";
 import { startNchan } from "./hub/nchan.js";
 import { publishAtRate } from "./hub/publisher.js";
@@ -109,6 +111,20 @@ async function fanout(start: StartTarget, scenario: FanoutScenario): Promise<Ste
     return results;
   } finally {
     await pool.close();
+    await target.stop();
+  }
+}
+
+/** Publishes/s a server acknowledges with no subscribers, closed loop over raw sockets. */
+async function capacity(start: StartTarget, durationMs: number): Promise<number | string> {
+  const target = await startOrSkip(start, 2_000);
+  if ("skipped" in target) return target.skipped;
+  try {
+    const topics = Array.from({ length: 1_000 }, (_, i) => `https://bench.test/capacity/${i}`);
+    const result = await publishCapacity(target, topics, durationMs);
+    if (result.failed > 0) return `${result.failed} publishes failed (${result.firstError ?? "?"})`;
+    return result.acknowledgedPerSecond;
+  } finally {
     await target.stop();
   }
 }
@@ -238,6 +254,32 @@ export async function run(options: BenchOptions): Promise<Section> {
     columns: ["scenario", "ssekit hub", "Nchan", "ssekit / Nchan"],
     rows: summaryRows,
     notes: ["Target: at least Nchan's figure, measured in the same run.", ...ceilingNotes],
+  });
+
+  const capacityRows: (string | number)[][] = [];
+  const capacityNotes: string[] = [];
+  const capacities = new Map<string, number>();
+  for (const server of servers) {
+    const result = await capacity(server.start, quick ? 1_000 : 5_000);
+    if (typeof result === "string") {
+      capacityNotes.push(`${server.name} skipped: ${result}`);
+      continue;
+    }
+    capacities.set(server.name, result);
+    capacityRows.push([server.name, Math.round(result)]);
+  }
+  const ourCapacity = capacities.get("ssekit hub") ?? Number.NaN;
+  const theirCapacity = capacities.get("Nchan") ?? Number.NaN;
+  if (Number.isFinite(ourCapacity / theirCapacity))
+    capacityNotes.push(`ssekit / Nchan: ${(ourCapacity / theirCapacity).toFixed(2)}x.`);
+  tables.push({
+    title: "Publish capacity (no subscribers)",
+    columns: ["server", "publishes/s acknowledged"],
+    rows: capacityRows,
+    notes: [
+      `A closed loop over 64 raw keep-alive TCP connections for ${quick ? 1 : 5} s, round-robin over 1,000 topics: each connection sends its next publish when the previous one is answered. The fan-out tables publish through node:http, which costs the generator more per request than either server, so their own-topics figures stop at what the generator can send; this table is the servers' own ceiling.`,
+      ...capacityNotes,
+    ],
   });
 
   const memoryRows: (string | number)[][] = [];

@@ -122,6 +122,8 @@ export async function startNchan(maxConnections: number): Promise<Target | { ski
         { "content-type": "text/plain" },
         data,
       ),
+    publishRequest: (topic, data) =>
+      `POST /pub?id=${encodeURIComponent(topic)} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(data)}\r\n\r\n${data}`,
     pids: () => (child.pid === undefined ? [] : [child.pid]),
     stop,
   };

@@ -71,6 +71,10 @@ export async function startSsekitHub(): Promise<Target> {
         headers,
         new URLSearchParams({ topic, data }).toString(),
       ),
+    publishRequest: (topic, data) => {
+      const body = new URLSearchParams({ topic, data }).toString();
+      return `POST /.well-known/mercure HTTP/1.1\r\nHost: ${host}:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    },
     pids: () => (child.pid === undefined ? [] : [child.pid]),
     async stop() {
       agent.destroy();

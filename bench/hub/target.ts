@@ -15,6 +15,8 @@ export interface Target {
   subscribePath(topic: string): string;
   /** Publishes `data` to `topic`; resolves when the server acknowledged it. */
   publish(topic: string, data: string): Promise<void>;
+  /** The same publish as one raw keep-alive HTTP/1.1 request, for raw-socket load. */
+  publishRequest(topic: string, data: string): string;
   /** The server's process ids, whose resident memory is the server's memory. */
   pids(): readonly number[];
   stop(): Promise<void>;
