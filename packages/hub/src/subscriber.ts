@@ -16,19 +16,19 @@ import { Frame, openStream, type Sink } from "./sink.js";
 import type { StoredUpdate } from "./stores/store.js";
 import type { Selector } from "./topics.js";
 
-/** An update together with its wire frame, encoded once for every subscriber. */
-export interface Dispatch {
-  readonly update: StoredUpdate;
-  readonly frame: Frame;
+/** An update together with its wire frame, encoded once for every subscriber, on first use. */
+export class Dispatch {
+  #frame: Frame | undefined;
+  constructor(readonly update: StoredUpdate) {}
+  get frame(): Frame {
+    const { id, type, data, retry } = this.update;
+    this.#frame ??= new Frame(encodeBytes({ id, event: type, data, retry }));
+    return this.#frame;
+  }
 }
 
 export function dispatchOf(update: StoredUpdate): Dispatch {
-  return {
-    update,
-    frame: new Frame(
-      encodeBytes({ id: update.id, event: update.type, data: update.data, retry: update.retry }),
-    ),
-  };
+  return new Dispatch(update);
 }
 
 export interface SubscriberOptions {

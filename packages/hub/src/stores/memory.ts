@@ -8,6 +8,7 @@ import {
   type HistoryLimits,
   type Store,
   type StoredUpdate,
+  storedUpdate,
   type Update,
 } from "./store.js";
 
@@ -21,7 +22,7 @@ export class MemoryStore implements Store {
 
   async append(update: Update): Promise<StoredUpdate> {
     if (this.#ids.has(update.id)) throw new DuplicateIdError(update.id);
-    const stored: StoredUpdate = { ...update, seq: this.#nextSeq++, time: Date.now() };
+    const stored = storedUpdate(update, this.#nextSeq++, Date.now());
     this.#log.push(stored);
     this.#ids.set(stored.id, stored.seq);
     // Keep the count bound without waiting for the background prune, in bulk to stay O(1) amortized.

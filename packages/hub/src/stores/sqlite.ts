@@ -21,6 +21,7 @@ import {
   type HistoryLimits,
   type Store,
   type StoredUpdate,
+  storedUpdate,
   type Update,
 } from "./store.js";
 
@@ -177,7 +178,7 @@ export class SqliteStore implements Store {
     }
     batch.forEach((pending, i) => {
       const result = results[i];
-      if (result?.ok === true) pending.resolve({ ...pending.update, seq: result.seq, time });
+      if (result?.ok === true) pending.resolve(storedUpdate(pending.update, result.seq, time));
       else pending.reject(result?.error ?? new Error("the SQLite store lost an append"));
     });
   }

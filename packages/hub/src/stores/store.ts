@@ -28,6 +28,23 @@ export interface StoredUpdate extends Update {
   readonly time: number;
 }
 
+/**
+ * The stored form of `update`. Fields are spelled out rather than spread: every stored update gets
+ * one object shape, built without the generic copy a spread of a differently shaped object takes.
+ */
+export function storedUpdate(update: Update, seq: number, time: number): StoredUpdate {
+  return {
+    id: update.id,
+    topics: update.topics,
+    data: update.data,
+    private: update.private,
+    type: update.type,
+    retry: update.retry,
+    seq,
+    time,
+  };
+}
+
 /** The answer to `after()`. `unknown-id`: the id is not (or no longer) in history; `updates` is then the oldest kept. */
 export type AfterResult =
   | { readonly kind: "found"; readonly updates: readonly StoredUpdate[] }
