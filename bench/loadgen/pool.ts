@@ -1,7 +1,7 @@
 /**
- * A pool of load-generator processes (worker.ts), each on its own source address 127.0.0.x so
- * that many connections do not run out of ephemeral ports. Bounded: every call has a timeout.
- * Reusable by any bench that needs many raw SSE subscribers.
+ * A pool of load-generator processes (worker.ts), each on its own source address 127.0.0.x (a
+ * fresh one per pool) so that many connections do not run out of ephemeral ports. Bounded: every
+ * call has a timeout. Reusable by any bench that needs many raw SSE subscribers.
  */
 import { type ChildProcess, fork } from "node:child_process";
 
@@ -34,6 +34,18 @@ function request(child: ChildProcess, message: object, expect: string, timeoutMs
   });
 }
 
+// Each pool takes the next source addresses in 127.0.0.2-127.0.0.254, so that a run that opens
+// tens of thousands of connections in turn does not meet the previous pool's ports in TIME_WAIT.
+const FIRST_ADDRESS = 2;
+const LAST_ADDRESS = 254;
+let nextAddress = FIRST_ADDRESS;
+function takeAddresses(count: number): number {
+  if (nextAddress + count - 1 > LAST_ADDRESS) nextAddress = FIRST_ADDRESS;
+  const first = nextAddress;
+  nextAddress += count;
+  return first;
+}
+
 export interface Snapshot {
   readonly events: number;
   readonly histogram: Uint32Array;
@@ -42,8 +54,11 @@ export interface Snapshot {
 
 export class LoadPool {
   readonly #children: ChildProcess[];
+  /** The last byte of the first child's source address 127.0.0.x; the others follow. */
+  readonly #firstAddress: number;
   private constructor(children: ChildProcess[]) {
     this.#children = children;
+    this.#firstAddress = takeAddresses(children.length);
   }
 
   static async start(processes: number): Promise<LoadPool> {
@@ -76,7 +91,7 @@ export class LoadPool {
             port,
             path,
             count: Math.max(0, Math.min(per, count - i * per)),
-            localAddress: `127.0.0.${i + 2}`,
+            localAddress: `127.0.0.${this.#firstAddress + i}`,
           },
           "connected",
           120_000,
