@@ -268,6 +268,19 @@ class HubImpl implements Hub {
     const rights = await this.#subscriberRights(req, url.searchParams);
     const requested = requestedLastEventId(req, url.searchParams);
     if (res.destroyed || res.writableEnded) return;
+    if (req.method === "HEAD") {
+      // Checked as a subscription would be, answered with its headers, and no subscriber made.
+      const current = await this.#store.lastEventId();
+      const found = requested === undefined || (await this.#store.after(requested, 1)).kind === "found";
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        "last-event-id": current,
+        "mercure-last-event-id": requested === undefined ? current : found ? requested : "earliest",
+      });
+      res.end();
+      return;
+    }
     const subscriber = new Subscriber({
       req,
       res,

@@ -147,6 +147,24 @@ describe("subscribe", () => {
     assert.match(await group.text(), /URL Pattern/);
   });
 
+  test("HEAD answers a subscription's headers and ends without subscribing", async () => {
+    const own = await startHub({ anonymous: true });
+    try {
+      const id = await publishOk(own.endpoint, { topic: "/head", data: "x" });
+      const head = await fetch(`${own.endpoint}?topic=/head&lastEventID=no-such-id`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.match(head.headers.get("content-type") ?? "", /^text\/event-stream/);
+      assert.equal(head.headers.get("last-event-id"), id);
+      assert.equal(head.headers.get("mercure-last-event-id"), "earliest");
+      assert.equal(await head.text(), "");
+      const metrics = await (await fetch(`${own.url}/metrics`)).text();
+      assert.match(metrics, /^ssekit_hub_connections 0$/m);
+      assert.equal((await fetch(own.endpoint, { method: "HEAD" })).status, 400);
+    } finally {
+      await own.hub.close();
+    }
+  });
+
   test("curl -N receives the stream", { timeout: 15_000 }, async () => {
     const curl = spawn("curl", ["-sN", sub("topic=/curl")], { stdio: ["ignore", "pipe", "inherit"] });
     try {
