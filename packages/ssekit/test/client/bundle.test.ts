@@ -3,8 +3,7 @@
 // must not mention `node:` at all. The same holds for the shared worker script (ssekit/client/shared-worker).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bundleClient } from "../support/browser.js";
-import { bundleSharedWorker } from "./shared-worker-support.js";
+import { bundleClient, bundleSharedWorker } from "../support/browser.js";
 
 test("src/client bundles for the browser with no node: import", { timeout: 30000 }, async () => {
   const code = await bundleClient();

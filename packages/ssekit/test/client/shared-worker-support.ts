@@ -1,32 +1,11 @@
 /**
- * Support for the SharedWorker sharing tests: the worker script bundled with esbuild as the module
- * a page loads with `new SharedWorker(url, { type: "module" })`, and an HTTP/1.1 origin made of
- * node:http and ssekit/server that serves a page, the worker script and a live channel with
- * history, counting the SSE responses open right now. Not a test file itself.
+ * Support for the SharedWorker sharing tests: an HTTP/1.1 origin made of node:http and
+ * ssekit/server that serves a page, the worker script (bundled by support/browser.ts) and a live
+ * channel with history, counting the SSE responses open right now. Not a test file itself.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { createChannel, createSession } from "ssekit/server";
-
-const WORKER_ENTRY = fileURLToPath(new URL("../../src/client/shared-worker.ts", import.meta.url));
-
-/** src/client/shared-worker.ts as one ES module for browsers, in memory; fails on any `node:` import. */
-export async function bundleSharedWorker(): Promise<string> {
-  const result = await build({
-    entryPoints: [WORKER_ENTRY],
-    bundle: true,
-    write: false,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    logLevel: "silent",
-  });
-  const [file] = result.outputFiles;
-  if (!file) throw new Error("esbuild produced no output for src/client/shared-worker.ts");
-  return file.text;
-}
 
 export interface SharingOrigin {
   readonly origin: string;

@@ -9,8 +9,8 @@ import { after, afterEach, before, beforeEach, describe, test } from "node:test"
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { EventSource } from "ssekit/client";
 import type { TabMessage } from "../../src/client/shared-port.js";
-import { bundleClientGlobal, injectClient, launchChromium } from "../support/browser.js";
-import { bundleSharedWorker, type SharingOrigin, startSharingOrigin } from "./shared-worker-support.js";
+import { bundleClientGlobal, bundleSharedWorker, injectClient, launchChromium } from "../support/browser.js";
+import { type SharingOrigin, startSharingOrigin } from "./shared-worker-support.js";
 
 let browser: Browser;
 let client: string;

@@ -27,11 +27,12 @@ export function launchChromium(extraArgs: readonly string[] = []): Promise<Brows
 }
 
 const CLIENT_ENTRY = fileURLToPath(new URL("../../src/client/index.ts", import.meta.url));
+const SHARED_WORKER_ENTRY = fileURLToPath(new URL("../../src/client/shared-worker.ts", import.meta.url));
 
-/** Bundles src/client/index.ts for `platform: "browser"` as ESM, in memory; fails on any `node:` import. */
-export async function bundleClient(): Promise<string> {
+/** Bundles `entry` for `platform: "browser"` as ESM, in memory; fails on any `node:` import. */
+async function bundleForBrowser(entry: string): Promise<string> {
   const result = await build({
-    entryPoints: [CLIENT_ENTRY],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     platform: "browser",
@@ -40,8 +41,18 @@ export async function bundleClient(): Promise<string> {
     logLevel: "silent",
   });
   const [file] = result.outputFiles;
-  if (!file) throw new Error("esbuild produced no output for src/client/index.ts");
+  if (!file) throw new Error(`esbuild produced no output for ${entry}`);
   return file.text;
+}
+
+/** src/client/index.ts as one ES module for browsers. */
+export function bundleClient(): Promise<string> {
+  return bundleForBrowser(CLIENT_ENTRY);
+}
+
+/** src/client/shared-worker.ts as the module a page loads with `new SharedWorker(url, { type: "module" })`. */
+export function bundleSharedWorker(): Promise<string> {
+  return bundleForBrowser(SHARED_WORKER_ENTRY);
 }
 
 /** The client bundled as a classic script that sets `globalThis.ssekit` to the module's exports. */
