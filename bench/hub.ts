@@ -8,7 +8,6 @@
  * subscribers for a few seconds. Targets: 50,000 concurrent subscribers in one process;
  * delivered events/s at least Nchan's at p99 under 100 ms.
  */
-import { execFileSync } from "node:child_process";
 import { publishCapacity } from "./hub/capacity.js";
 import { countOf, quantile } from "./hub/histogram.js";
 import { startNchan } from "./hub/nchan.js";
@@ -16,6 +15,7 @@ import { publishAtRate } from "./hub/publisher.js";
 import { startSsekitHub } from "./hub/ssekit-target.js";
 import { PER_PROCESS, SubscriberPool } from "./hub/subscribers.js";
 import { type Target, treeRssBytes } from "./hub/target.js";
+import { hardFileLimit } from "./loadgen/target.js";
 import type { BenchOptions, Section, Table } from "./report.js";
 
 interface FanoutScenario {
@@ -54,14 +54,6 @@ async function startOrSkip(
 
 const P99_TARGET_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function hardFileLimit(): number {
-  try {
-    return Number(execFileSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim()) || 1024;
-  } catch {
-    return 1024;
-  }
-}
 
 async function fanout(start: StartTarget, scenario: FanoutScenario): Promise<StepResult[] | string> {
   const target = await startOrSkip(start, scenario.subscribers + 1000);

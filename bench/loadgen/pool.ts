@@ -17,13 +17,19 @@ interface Reply {
   readonly firstError?: string;
 }
 
-function request(child: ChildProcess, message: object, expect: string, timeoutMs: number): Promise<Reply> {
+/** Sends `message` to a load-generator child and resolves with its first reply of type `expect`. */
+export function request<R extends { readonly type: string } = Reply>(
+  child: ChildProcess,
+  message: object,
+  expect: string,
+  timeoutMs: number,
+): Promise<R> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`load generator: no ${expect} within ${timeoutMs} ms`)),
       timeoutMs,
     );
-    const onMessage = (reply: Reply) => {
+    const onMessage = (reply: R) => {
       if (reply.type !== expect) return;
       clearTimeout(timer);
       child.off("message", onMessage);
@@ -62,15 +68,7 @@ export class LoadPool {
   }
 
   static async start(processes: number): Promise<LoadPool> {
-    const children = Array.from({ length: processes }, () =>
-      fork(WORKER, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] }),
-    );
-    await Promise.all(
-      children.map(
-        (c) => new Promise<void>((resolve) => c.on("message", (m: Reply) => m.type === "ready" && resolve())),
-      ),
-    );
-    return new LoadPool(children);
+    return new LoadPool(await forkReady(WORKER, processes));
   }
 
   /** Opens `count` subscribers spread over the processes; resolves with how many got a response. */
@@ -123,21 +121,39 @@ export class LoadPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      this.#children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null) return resolve();
-            const timer = setTimeout(() => c.kill("SIGKILL"), 5_000);
-            c.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            c.send({ type: "close" });
-          }),
-      ),
-    );
+    await closeChildren(this.#children);
   }
+}
+
+/** Forks `processes` load-generator children running `script` and resolves once each said "ready". */
+export async function forkReady(script: string, processes: number): Promise<ChildProcess[]> {
+  const children = Array.from({ length: processes }, () =>
+    fork(script, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] }),
+  );
+  await Promise.all(
+    children.map(
+      (c) => new Promise<void>((resolve) => c.on("message", (m: Reply) => m.type === "ready" && resolve())),
+    ),
+  );
+  return children;
+}
+
+/** Asks each load-generator child to close, killing any that has not exited within 5 s. */
+export async function closeChildren(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const timer = setTimeout(() => c.kill("SIGKILL"), 5_000);
+          c.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          c.send({ type: "close" });
+        }),
+    ),
+  );
 }
 
 export function quantile(histogram: Uint32Array, q: number): number {

@@ -1,48 +1,73 @@
 /**
- * The server-under-test process: `target-process.ts ssekit|better-sse|naive`. Serves GET / as an
- * event stream on 127.0.0.1 (port 0), publishes to every subscriber when told, reports RSS.
+ * The server-under-test process: `target-process.ts ssekit|better-sse|naive [http1|h2c]`. Serves
+ * GET / as an event stream on 127.0.0.1 (port 0) over node:http, or over node:http2's
+ * `createServer` (cleartext HTTP/2, prior knowledge) through its compatibility API; publishes to
+ * every subscriber when told (timestamps at a rate, or the sequence 1..n), reports RSS.
  */
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  createServer as createH2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from "node:http2";
 import { createChannel as betterChannel, createSession as betterSession } from "better-sse";
-import { createChannel, createSession } from "ssekit/server";
+import { createChannel, createSession, type NodeRequest, type NodeResponse } from "ssekit/server";
 
 const kind = process.argv[2];
+const protocol = process.argv[3] === "h2c" ? "h2c" : "http1";
 let publishOne: (data: string) => void;
-let handler: Parameters<typeof createServer>[1];
+let onHttp1: (req: IncomingMessage, res: ServerResponse) => void;
+let onHttp2: (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
 if (kind === "ssekit") {
   const channel = createChannel();
-  handler = (req, res) => {
+  const add = (req: NodeRequest, res: NodeResponse) => {
     channel.add(createSession(req, res));
   };
+  onHttp1 = onHttp2 = add;
   publishOne = (data) => channel.broadcast({ data });
 } else if (kind === "better-sse") {
   const channel = betterChannel();
-  handler = async (req, res) => {
+  onHttp1 = async (req, res) => {
+    channel.register(await betterSession(req, res, { serializer: String }));
+  };
+  onHttp2 = async (req, res) => {
     channel.register(await betterSession(req, res, { serializer: String }));
   };
   publishOne = (data) => channel.broadcast(data);
 } else {
   // The naive broadcaster: an array of responses and one res.write per message.
-  const clients: ServerResponse[] = [];
-  handler = (req, res) => {
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  interface Writer {
+    setHeader(name: string, value: string): unknown;
+    write(frame: string): boolean;
+  }
+  const clients = new Set<Writer>();
+  const add = (req: { on(event: "close", listener: () => void): unknown }, res: Writer) => {
+    res.setHeader("content-type", "text/event-stream");
+    res.setHeader("cache-control", "no-cache");
     res.write(":\n\n");
-    clients.push(res);
-    req.on("close", () => clients.splice(clients.indexOf(res), 1));
+    clients.add(res);
+    req.on("close", () => clients.delete(res));
   };
+  onHttp1 = onHttp2 = add;
   publishOne = (data) => {
     const frame = `data: ${data}\n\n`;
     for (const res of clients) res.write(frame);
   };
 }
 
-const server = createServer(handler);
-server.maxConnections = 100_000;
-server.listen(0, "127.0.0.1", 4096, () => {
-  const address = server.address();
+const onListening = (address: ReturnType<ReturnType<typeof createServer>["address"]>) =>
   process.send?.({ type: "listening", port: typeof address === "object" && address ? address.port : 0 });
-});
+if (protocol === "h2c") {
+  // Many streams per connection: the default per-connection memory bound (10 MB) and the
+  // default stream limit (unbounded) are what this bench measures, so none is changed here.
+  const server = createH2Server(onHttp2);
+  server.listen(0, "127.0.0.1", 4096, () => onListening(server.address()));
+} else {
+  const server = createServer(onHttp1);
+  server.maxConnections = 100_000;
+  server.listen(0, "127.0.0.1", 4096, () => onListening(server.address()));
+}
 
 function publish(rate: number, ms: number): Promise<number> {
   return new Promise((resolve) => {
@@ -62,8 +87,20 @@ function publish(rate: number, ms: number): Promise<number> {
   });
 }
 
-process.on("message", async (m: { type: string; rate?: number; ms?: number }) => {
-  if (m.type === "rss") {
+/** Publishes 1, 2, ..., count as the data of `count` broadcasts, `intervalMs` apart. */
+async function sequence(count: number, intervalMs: number): Promise<number> {
+  for (let n = 1; n <= count; n++) {
+    publishOne(String(n));
+    if (n < count) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return count;
+}
+
+process.on("message", async (m: { type: string; rate?: number; ms?: number; count?: number }) => {
+  if (m.type === "sequence") {
+    const published = await sequence(m.count ?? 1, m.ms ?? 100);
+    process.send?.({ type: "sequenced", published });
+  } else if (m.type === "rss") {
     // The same for every server: collect garbage first, so RSS shows what connections retain.
     (globalThis as { gc?: () => void }).gc?.();
     process.send?.({ type: "rss", rss: process.memoryUsage.rss() });

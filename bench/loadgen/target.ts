@@ -1,9 +1,9 @@
 /**
  * A server under test, in its own process (bench/loadgen/target-process.ts): ssekit, better-sse or
- * a naive node:http broadcaster. The bench asks it over IPC to publish at a rate (data = the publish
+ * a naive broadcaster, on node:http or on node:http2 (h2c). The bench asks it over IPC to publish at a rate (data = the publish
  * timestamp in ms, so subscribers can measure latency) and for its resident memory.
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
 
 export type TargetKind = "ssekit" | "better-sse" | "naive";
 const PROCESS = new URL("./target-process.ts", import.meta.url).pathname;
@@ -24,8 +24,9 @@ export class Target {
     this.port = port;
   }
 
-  static async start(kind: TargetKind): Promise<Target> {
-    const child = fork(PROCESS, [kind], {
+  /** Starts a server of `kind` over node:http (`http1`, the default) or node:http2 cleartext (`h2c`). */
+  static async start(kind: TargetKind, protocol: "http1" | "h2c" = "http1"): Promise<Target> {
+    const child = fork(PROCESS, [kind, protocol], {
       execArgv: ["--conditions=ssekit-source", "--import", "tsx", "--max-semi-space-size=16", "--expose-gc"],
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
@@ -66,6 +67,20 @@ export class Target {
     );
   }
 
+  /** Broadcasts the data 1, 2, ..., `count`, `intervalMs` apart; resolves once all were handed to the server. */
+  async sequence(count: number, intervalMs: number): Promise<number> {
+    return (
+      (
+        await Target.#ask(
+          this.#child,
+          { type: "sequence", count, ms: intervalMs },
+          "sequenced",
+          count * intervalMs + 60_000,
+        )
+      ).published ?? 0
+    );
+  }
+
   async stop(): Promise<void> {
     const child = this.#child;
     if (child.exitCode !== null) return;
@@ -77,5 +92,14 @@ export class Target {
       });
       child.kill("SIGTERM");
     });
+  }
+}
+
+/** This machine's hard limit on open files per process (`ulimit -Hn`); 1024 when it cannot be read. */
+export function hardFileLimit(): number {
+  try {
+    return Number(execFileSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim()) || 1024;
+  } catch {
+    return 1024;
   }
 }
