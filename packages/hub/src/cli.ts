@@ -50,10 +50,15 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     return await (await load())(rest, io);
   } catch (error) {
     if (error instanceof CliUsageError || error instanceof CliRuntimeError) {
-      io.stderr.write(`${error.message}\n`);
+      // One line, always: a reason quoted from a library (JSON.parse, OpenSSL) may hold line breaks.
+      io.stderr.write(`${error.message.replace(/\s*[\r\n]+\s*/g, " ")}\n`);
       return error.exitCode;
     }
-    throw error;
+    // Not a known failure: still one line, not a stack trace; SSEKIT_DEBUG=1 shows the stack.
+    const detail =
+      error instanceof Error ? (io.env.SSEKIT_DEBUG ? error.stack : error.message) : String(error);
+    io.stderr.write(`ssekit ${name}: unexpected error: ${detail}\n`);
+    return 1;
   }
 }
 

@@ -5,6 +5,8 @@
  * that is wrong. Not responsible for flags, environment variables or files: the CLI maps those to
  * `HubConfigInput` and maps `ConfigError.setting` back to the name the user wrote.
  */
+import { createPublicKey } from "node:crypto";
+import { createSecureContext } from "node:tls";
 import pino, { type Logger } from "pino";
 
 /** HMAC algorithms: the key is a shared secret. */
@@ -76,6 +78,11 @@ export interface HubConfig {
   readonly heartbeatMs: number;
   /** Largest publish body accepted, in bytes; larger ones get 413. Default: 1048576 (1 MiB). */
   readonly maxBodyBytes: number;
+  /**
+   * Milliseconds a publish body may take to arrive; a slower one is answered 408 and nothing of it
+   * is stored. Default: 30000.
+   */
+  readonly bodyTimeoutMs: number;
   /** Longest a poll may be held open, in milliseconds. Default: 30000. */
   readonly maxPollTimeoutMs: number;
   /** Bytes a subscriber may have unread in its buffer before it is disconnected. Default: 4194304 (4 MiB). */
@@ -115,6 +122,7 @@ export interface HubConfigInput {
   readonly subscriptions?: boolean;
   readonly heartbeatMs?: number;
   readonly maxBodyBytes?: number;
+  readonly bodyTimeoutMs?: number;
   readonly maxPollTimeoutMs?: number;
   readonly maxBufferedBytes?: number;
   readonly retryMs?: number;
@@ -164,6 +172,10 @@ export const PUBLIC_KEY_ALGORITHMS: readonly PublicKeyAlgorithm[] = [
   "EdDSA",
 ];
 const LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"];
+/** The longest delay node's timers take; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** RFC 7518 section 3.2: an HMAC key at least as long as the hash output. */
+const HMAC_MIN_BYTES: Readonly<Record<HmacAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
 function positiveInt(setting: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -174,6 +186,78 @@ function positiveInt(setting: string, value: unknown, fallback: number, allowZer
     );
   }
   return value;
+}
+
+/** A timer delay in milliseconds: node's timers take at most 2^31-1 ms (about 24.8 days). */
+function timerMs(setting: string, value: unknown, fallback: number, allowZero = false): number {
+  const ms = positiveInt(setting, value, fallback, allowZero);
+  if (ms > MAX_TIMER_MS) {
+    throw new ConfigError(
+      setting,
+      `${setting} must be at most ${MAX_TIMER_MS} ms, about 24.8 days, the longest timer node runs (got ${ms})`,
+    );
+  }
+  return ms;
+}
+
+function checkSecret(setting: string, alg: HmacAlgorithm, secret: string): void {
+  if (secret === "") throw new ConfigError(setting, `${setting} must not be empty`);
+  const bytes = Buffer.byteLength(secret);
+  const min = HMAC_MIN_BYTES[alg];
+  if (bytes < min) {
+    throw new ConfigError(
+      setting,
+      `${setting}: an ${alg} secret must be at least ${min} bytes (got ${bytes}); generate one with: openssl rand -base64 ${min}`,
+    );
+  }
+}
+
+function checkPublicKey(setting: string, alg: string, pem: string): void {
+  if (!pem.includes("-----BEGIN")) {
+    throw new ConfigError(
+      setting,
+      `${setting} must be a PEM public key for ${alg} (got no "-----BEGIN" line)`,
+    );
+  }
+  try {
+    createPublicKey(pem);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(setting, `${setting} is not a readable PEM public key for ${alg} (${reason})`);
+  }
+}
+
+function checkJwksUrl(setting: string, url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new ConfigError(
+      setting,
+      `${setting}: the JWKS URL must be an absolute http(s) URL such as https://auth.example.com/.well-known/jwks.json (got "${url}")`,
+    );
+  }
+}
+
+/** Loads the certificate and key as the server will, so that a bad file stops start-up, not the first client. */
+function checkTls(tls: { readonly cert: string; readonly key: string }): void {
+  const attempt = (setting: string, what: string, options: Parameters<typeof createSecureContext>[0]) => {
+    try {
+      createSecureContext(options);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(setting, `${setting}: ${what} (${reason})`);
+    }
+  };
+  if (!tls.cert.includes("-----BEGIN"))
+    throw new ConfigError("tls.cert", "tls.cert must be a PEM certificate");
+  if (!tls.key.includes("-----BEGIN")) throw new ConfigError("tls.key", "tls.key must be a PEM private key");
+  attempt("tls.cert", "the certificate cannot be read", { cert: tls.cert });
+  attempt("tls.key", "the private key cannot be read", { key: tls.key });
+  attempt("tls.key", "the private key does not belong to the certificate", { cert: tls.cert, key: tls.key });
 }
 
 function origins(setting: string, value: readonly string[] | undefined): readonly string[] | undefined {
@@ -231,15 +315,11 @@ function flatKey(
   if (key === "") throw new ConfigError(setting, `${setting} must not be empty`);
   const algorithm = alg ?? "HS256";
   if ((HMAC_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    checkSecret(setting, algorithm as HmacAlgorithm, key);
     return { alg: algorithm as HmacAlgorithm, secret: key };
   }
   if ((PUBLIC_KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    if (!key.includes("-----BEGIN")) {
-      throw new ConfigError(
-        setting,
-        `${setting} must be a PEM public key for ${algorithm} (got no "-----BEGIN" line)`,
-      );
-    }
+    checkPublicKey(setting, algorithm, key);
     return { alg: algorithm as PublicKeyAlgorithm, publicKey: key };
   }
   throw badAlg(algSetting, algorithm);
@@ -262,20 +342,16 @@ function badAlg(setting: string, alg: string): ConfigError {
 function checkKey(setting: string, key: KeyConfig | undefined): KeyConfig | undefined {
   if (key === undefined) return undefined;
   if ("jwksUrl" in key) {
-    if (!/^https?:\/\//.test(key.jwksUrl)) {
-      throw new ConfigError(setting, `${setting}: the JWKS URL must be http(s) (got "${key.jwksUrl}")`);
-    }
+    checkJwksUrl(setting, key.jwksUrl);
     return key;
   }
   if ("secret" in key) {
     if (!HMAC_ALGORITHMS.includes(key.alg)) throw badAlg(setting, key.alg);
-    if (key.secret === "") throw new ConfigError(setting, `${setting}: the secret must not be empty`);
+    checkSecret(setting, key.alg, key.secret);
     return key;
   }
   if (!PUBLIC_KEY_ALGORITHMS.includes(key.alg)) throw badAlg(setting, key.alg);
-  if (!key.publicKey.includes("-----BEGIN")) {
-    throw new ConfigError(setting, `${setting}: publicKey must be PEM (got no "-----BEGIN" line)`);
-  }
+  checkPublicKey(setting, key.alg, key.publicKey);
   return key;
 }
 
@@ -293,6 +369,8 @@ function makeLogger(input: HubConfigInput): Logger {
 export function resolveConfig(input: HubConfigInput): HubConfig {
   const jwks: KeyConfig | undefined =
     input.jwksUrl !== undefined && input.jwksUrl !== "" ? { jwksUrl: input.jwksUrl } : undefined;
+  // Checked even when a fixed key takes precedence: a wrong value is never silently ignored.
+  if (jwks !== undefined) checkKey("jwksUrl", jwks);
   const publisherKey =
     checkKey("publisherKey", input.publisherKey) ??
     flatKey("publisherJwtKey", input.publisherJwtKey, input.publisherJwtAlg) ??
@@ -308,12 +386,7 @@ export function resolveConfig(input: HubConfigInput): HubConfig {
   if (port > 65535) throw new ConfigError("port", `port must be between 0 and 65535 (got ${port})`);
   const host = input.host ?? "127.0.0.1";
   if (host === "") throw new ConfigError("host", "host must not be empty");
-  if (input.tls !== undefined) {
-    if (!input.tls.cert.includes("-----BEGIN"))
-      throw new ConfigError("tls.cert", "tls.cert must be a PEM certificate");
-    if (!input.tls.key.includes("-----BEGIN"))
-      throw new ConfigError("tls.key", "tls.key must be a PEM private key");
-  }
+  if (input.tls !== undefined) checkTls(input.tls);
   const resourceIdentifier = input.resourceIdentifier;
   if (resourceIdentifier !== undefined && !URL.canParse(resourceIdentifier))
     throw new ConfigError(
@@ -331,9 +404,10 @@ export function resolveConfig(input: HubConfigInput): HubConfig {
     cors,
     publishOrigins: origins("publishOrigins", input.publishOrigins) ?? cors,
     subscriptions: input.subscriptions ?? true,
-    heartbeatMs: positiveInt("heartbeatMs", input.heartbeatMs, 15_000, true),
+    heartbeatMs: timerMs("heartbeatMs", input.heartbeatMs, 15_000, true),
     maxBodyBytes: positiveInt("maxBodyBytes", input.maxBodyBytes, 1_048_576),
-    maxPollTimeoutMs: positiveInt("maxPollTimeoutMs", input.maxPollTimeoutMs, 30_000, true),
+    bodyTimeoutMs: timerMs("bodyTimeoutMs", input.bodyTimeoutMs, 30_000),
+    maxPollTimeoutMs: timerMs("maxPollTimeoutMs", input.maxPollTimeoutMs, 30_000, true),
     maxBufferedBytes: positiveInt("maxBufferedBytes", input.maxBufferedBytes, 4_194_304),
     retryMs: positiveInt("retryMs", input.retryMs, 2_000, true),
     ui: input.ui ?? true,

@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Duplex } from "node:stream";
+import { FormEncodingError, parseForm } from "./form.js";
 
 export type HubRequest = IncomingMessage | Http2ServerRequest;
 export type HubResponse = ServerResponse | Http2ServerResponse;
@@ -36,8 +38,12 @@ export function sendText(
     return;
   }
   const body = `${text.replace(/[\r\n]+/g, " ")}\n`;
+  // After a 408 the rest of the body may still come: an HTTP/1.1 connection cannot be reused.
+  // (HTTP/2 ends just this stream, and forbids the header.)
+  const close = status === 408 && !("stream" in res) ? { connection: "close" } : {};
   res.writeHead(status, {
     ...headers,
+    ...close,
     "content-type": "text/plain; charset=utf-8",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
@@ -55,8 +61,34 @@ export function sendJson(res: HubResponse, status: number, value: unknown, type 
   res.end(body);
 }
 
-/** Reads the whole body, failing with 413 past `limit` bytes. */
-export function readBody(req: HubRequest, limit: number): Promise<Buffer> {
+/**
+ * The request's URL, its query checked to be percent-encoded UTF-8. A request target that is not a
+ * URL, or a malformed query, is 400 (the query would otherwise be read silently altered).
+ */
+export function requestUrl(req: HubRequest): URL {
+  const target = req.url ?? "/";
+  let url: URL;
+  try {
+    // An origin-form target is a path: "//a/b" is the path //a/b, not the host a.
+    url = target.startsWith("/") ? new URL(`http://hub.invalid${target}`) : new URL(target);
+  } catch {
+    throw new HttpError(400, `the request target ${JSON.stringify(target.slice(0, 200))} is not a valid URL`);
+  }
+  try {
+    parseForm(url.search.slice(1), "query parameter");
+  } catch (error) {
+    if (error instanceof FormEncodingError) throw new HttpError(400, error.message);
+    throw error;
+  }
+  return url;
+}
+
+/**
+ * Reads the whole body, failing with 413 past `limit` bytes, and with 408 (closing the connection)
+ * when it has not fully arrived `timeoutMs` after the request: a body that never finishes is
+ * never parsed, so nothing of it is stored.
+ */
+export function readBody(req: HubRequest, limit: number, timeoutMs: number): Promise<Buffer> {
   const length = Number(req.headers["content-length"]);
   if (Number.isFinite(length) && length > limit) {
     return Promise.reject(
@@ -66,20 +98,80 @@ export function readBody(req: HubRequest, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off("data", onData);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.off("data", onData);
+        done();
         req.resume();
         reject(new HttpError(413, `the body is larger than ${limit} bytes, the most this hub accepts`));
         return;
       }
       chunks.push(chunk);
     };
+    const timer = setTimeout(() => {
+      done();
+      reject(
+        new HttpError(
+          408,
+          `the request body did not arrive within ${timeoutMs} ms (${size} bytes received); nothing was published`,
+        ),
+      );
+    }, timeoutMs);
     req.on("data", onData);
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    req.on("end", () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    });
+    req.on("error", (error) => {
+      done();
+      reject(error);
+    });
   });
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  431: "Request Header Fields Too Large",
+};
+
+/**
+ * Answers a request that node's HTTP parser refused (malformed request line, header or chunked
+ * encoding, headers too large, headers too slow) with its status and a one-line text/plain reason,
+ * where node would answer with no body. For the server's `clientError` event.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (
+    error.code === "ECONNRESET" ||
+    !socket.writable ||
+    ("bytesWritten" in socket && socket.bytesWritten !== 0)
+  ) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? 431
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? 408
+        : error.code === "HPE_CHUNK_EXTENSIONS_OVERFLOW"
+          ? 413
+          : 400;
+  const reason =
+    status === 431
+      ? "the request line and headers are larger than this hub accepts; send fewer or shorter selectors"
+      : status === 408
+        ? "the request did not arrive in time"
+        : `malformed HTTP request (${error.code ?? "parse error"}: ${error.message.replace(/[\r\n]+/g, " ")})`;
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Bad Request"}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The headers every response carries: discovery and, for allowed origins, CORS. */

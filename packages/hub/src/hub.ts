@@ -14,6 +14,7 @@ import { ANONYMOUS, AuthError, canPublish, canReceive, findToken, type Rights, V
 import { ConfigError, type HubConfig, type HubConfigInput, isResolved, resolveConfig } from "./config.js";
 import { Fanout } from "./fanout.js";
 import {
+  answerClientError,
   commonHeaders,
   HttpError,
   type HubRequest,
@@ -22,6 +23,7 @@ import {
   MERCURE_PATH,
   preflight,
   readBody,
+  requestUrl,
   sendJson,
   sendText,
   setHeaders,
@@ -81,7 +83,15 @@ function openStore(config: HubConfig): Store {
     case "memory":
       return new MemoryStore(limits);
     case "sqlite":
-      return new SqliteStore({ ...limits, path: config.store.path, durability: config.store.durability });
+      try {
+        return new SqliteStore({ ...limits, path: config.store.path, durability: config.store.durability });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ConfigError(
+          "store",
+          `store: cannot open the SQLite database ${config.store.path} (${reason}); name a writable file that is an SQLite database or does not exist yet`,
+        );
+      }
     case "redis":
       throw new ConfigError(
         "store",
@@ -137,6 +147,7 @@ class HubImpl implements Hub {
     } else {
       this.server = createHttpServer(handler);
     }
+    this.server.on("clientError", answerClientError);
     this.server.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
       socket.on("close", () => this.#sockets.delete(socket));
@@ -200,7 +211,7 @@ class HubImpl implements Hub {
   }
 
   async #route(req: HubRequest, res: HubResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://hub.invalid");
+    const url = requestUrl(req);
     const method = req.method ?? "GET";
     if (this.#closing !== undefined)
       throw new HttpError(503, "the hub is shutting down; retry on another hub", { "retry-after": "1" });
@@ -231,6 +242,8 @@ class HubImpl implements Hub {
       await this.#subscriptionsRoute(req, res, url, method);
       return;
     }
+    if ((path === "/healthz" || path === "/metrics") && method !== "GET" && method !== "HEAD")
+      throw new HttpError(405, `${method} is not allowed on ${path}; use GET`, { allow: "GET, HEAD" });
     if (path === "/healthz") {
       sendText(res, 200, "ok");
       return;
@@ -390,7 +403,7 @@ class HubImpl implements Hub {
         );
       }
     }
-    const body = await readBody(req, this.config.maxBodyBytes);
+    const body = await readBody(req, this.config.maxBodyBytes, this.config.bodyTimeoutMs);
     const update = parseUpdate(req.headers["content-type"], body);
     if (!canPublish(update.topics, rights)) {
       throw new HttpError(

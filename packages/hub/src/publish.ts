@@ -5,12 +5,44 @@
  * or storage.
  */
 import { randomUUID } from "node:crypto";
-import { HttpError } from "./http.js";
+import { FormEncodingError, parseForm, utf8Text } from "./form.js";
+import { HttpError, MERCURE_PATH } from "./http.js";
 import type { Update } from "./stores/store.js";
 
 // Control characters other than tab; ids and types end up on one SSE line.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+// Topics are identifiers: no C0 or C1 control characters and no DEL (Mercure, "Terminology").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
+const TOPIC_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const RESOLVE_BASE = "https://hub.invalid/";
+
+/**
+ * True when `topic` addresses the hub's own namespace (`/.well-known/mercure` and below, where
+ * subscription events are published), as a raw string or once resolved as a URI reference, so
+ * that no publisher can forge a subscription event (Mercure, "Publication").
+ */
+export function isReservedTopic(topic: string): boolean {
+  const inside = (path: string) => path === MERCURE_PATH || path.startsWith(`${MERCURE_PATH}/`);
+  if (inside(topic)) return true;
+  try {
+    return inside(new URL(topic, RESOLVE_BASE).pathname);
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses a Content-Type charset other than UTF-8: the body is always read as UTF-8. */
+function checkCharset(contentType: string): void {
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType);
+  const charset = match?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    throw new HttpError(
+      415,
+      `publish bodies must be UTF-8 (got charset=${match?.[1] ?? ""}); percent-encode the UTF-8 bytes of each field`,
+    );
+  }
+}
 
 function single(form: URLSearchParams, name: string): string | undefined {
   const values = form.getAll(name);
@@ -28,12 +60,26 @@ export function parseUpdate(contentType: string | undefined, body: Buffer): Upda
       `publish with Content-Type application/x-www-form-urlencoded (got "${contentType ?? ""}")`,
     );
   }
-  const text = body.toString("utf8");
-  const form = new URLSearchParams(text);
+  checkCharset(contentType ?? "");
+  let form: URLSearchParams;
+  try {
+    form = parseForm(utf8Text(body, "the body"), "form field");
+  } catch (error) {
+    if (error instanceof FormEncodingError) throw new HttpError(400, error.message);
+    throw error;
+  }
   const topics = form.getAll("topic");
   if (topics.length === 0) throw new HttpError(400, 'missing "topic": an update needs at least one topic');
   for (const topic of topics) {
     if (topic === "") throw new HttpError(400, '"topic" must not be empty');
+    if (TOPIC_CONTROL.test(topic))
+      throw new HttpError(400, `"topic" must not contain control characters (got ${JSON.stringify(topic)})`);
+    if (isReservedTopic(topic)) {
+      throw new HttpError(
+        403,
+        `"topic" ${JSON.stringify(topic)} is in the hub's reserved namespace ${MERCURE_PATH}, where only the hub publishes (subscription events)`,
+      );
+    }
   }
   const id = single(form, "id");
   if (id !== undefined) {
@@ -55,7 +101,10 @@ export function parseUpdate(contentType: string | undefined, body: Buffer): Upda
   let retry: number | undefined;
   if (retryText !== undefined) {
     if (!/^[0-9]{1,10}$/.test(retryText))
-      throw new HttpError(400, `"retry" must be a non-negative integer (got "${retryText}")`);
+      throw new HttpError(
+        400,
+        `"retry" must be a non-negative integer of milliseconds, at most 10 digits (got "${retryText.slice(0, 40)}")`,
+      );
     retry = Number(retryText);
   }
   const privateField = single(form, "private");

@@ -11,14 +11,55 @@ const PARAMS: readonly (readonly [string, SelectorKind])[] = [
   ["topic", "template"],
   ["match", "exact"],
   ["match_urlpattern", "urlpattern"],
+  // The spellings of later Mercure drafts, for the same two matcher types.
+  ["matchExact", "exact"],
+  ["matchURLPattern", "urlpattern"],
 ];
+const KNOWN = new Set(PARAMS.map(([param]) => param));
 
-/** The request's selectors; 400 when there are none or one does not compile. */
+/** Selectors one request may carry: each costs a subscription and its events. */
+export const MAX_SELECTORS = 200;
+/** Characters one selector may have. */
+export const MAX_SELECTOR_LENGTH = 2048;
+
+// Selectors name topics: no C0 or C1 control characters and no DEL (Mercure, "Subscription").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** 400 for a parameter in Mercure's reserved `match` namespace that names no matcher type. */
+function checkMatchNames(query: URLSearchParams): void {
+  for (const name of new Set(query.keys())) {
+    if (name.toLowerCase().startsWith("match") && !KNOWN.has(name)) {
+      throw new HttpError(
+        400,
+        `unknown selector parameter "${name}"; use topic, match, match_urlpattern, matchExact or matchURLPattern`,
+      );
+    }
+  }
+}
+
+/** The request's selectors; 400 when there are none, too many, or one does not compile. */
 export function requestedSelectors(query: URLSearchParams): readonly Selector[] {
+  checkMatchNames(query);
   const selectors: Selector[] = [];
   for (const [param, kind] of PARAMS) {
     for (const text of query.getAll(param)) {
       if (text === "") throw new HttpError(400, `"${param}" must not be empty`);
+      if (text.length > MAX_SELECTOR_LENGTH)
+        throw new HttpError(
+          400,
+          `a "${param}" selector is ${text.length} characters long; this hub accepts at most ${MAX_SELECTOR_LENGTH}`,
+        );
+      if (CONTROL.test(text))
+        throw new HttpError(
+          400,
+          `"${param}" must not contain control characters (got ${JSON.stringify(text)})`,
+        );
+      if (selectors.length === MAX_SELECTORS)
+        throw new HttpError(
+          400,
+          `too many topic selectors; one request may carry at most ${MAX_SELECTORS} (use a URI template or URL Pattern to cover many topics)`,
+        );
       try {
         selectors.push(compileSelector(text, kind));
       } catch (error) {

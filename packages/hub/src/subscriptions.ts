@@ -49,7 +49,15 @@ export function subscriptionsResponse(
   lastEventId: string,
 ): Record<string, unknown> {
   const rest = path.slice(SUBSCRIPTIONS_PATH.length);
-  const parts = rest === "" || rest === "/" ? [] : rest.slice(1).split("/").map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = rest === "" || rest === "/" ? [] : rest.slice(1).split("/").map(decodeURIComponent);
+  } catch {
+    throw new HttpError(
+      400,
+      `the subscriptions path ${JSON.stringify(path)} has a malformed percent escape or encodes bytes that are not UTF-8`,
+    );
+  }
   if (parts.length > 2) throw new HttpError(404, `no such resource: ${path}`);
   const [topic, subscriberId] = parts;
   const visible: SubscriptionDocument[] = [];

@@ -29,8 +29,9 @@ describe("resolveConfig", () => {
   });
 
   test("the subscriber key defaults to the publisher key", () => {
-    const config = resolveConfig({ publisherJwtKey: "k", logLevel: "silent" });
-    assert.deepEqual(config.publisherKey, { alg: "HS256", secret: "k" });
+    const secret = "k".repeat(32);
+    const config = resolveConfig({ publisherJwtKey: secret, logLevel: "silent" });
+    assert.deepEqual(config.publisherKey, { alg: "HS256", secret });
     assert.deepEqual(config.subscriberKey, config.publisherKey);
   });
 

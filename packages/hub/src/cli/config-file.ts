@@ -9,23 +9,25 @@ import { CliUsageError } from "./errors.js";
 import { convertText, type Layer } from "./layers.js";
 import { SETTINGS } from "./settings.js";
 
-export function loadConfigFile(path: string): Layer {
+/** `source` names where the path came from in messages: `--config` or `SSEKIT_CONFIG`. */
+export function loadConfigFile(path: string, source = "--config"): Layer {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliUsageError("BAD_CONFIG_FILE", `--config: cannot read ${path} (${reason})`);
+    throw new CliUsageError("BAD_CONFIG_FILE", `${source}: cannot read ${path} (${reason})`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliUsageError("BAD_CONFIG_FILE", `--config: ${path} is not valid JSON (${reason})`);
+    const yaml = /\.ya?ml$/i.test(path) ? "; YAML is not supported, write the settings as a JSON object" : "";
+    throw new CliUsageError("BAD_CONFIG_FILE", `${source}: ${path} is not valid JSON (${reason})${yaml}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new CliUsageError("BAD_CONFIG_FILE", `--config: ${path} must hold a JSON object of settings`);
+    throw new CliUsageError("BAD_CONFIG_FILE", `${source}: ${path} must hold a JSON object of settings`);
   }
   const layer: Layer = {};
   for (const [key, raw] of Object.entries(parsed)) {

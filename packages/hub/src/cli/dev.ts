@@ -25,7 +25,8 @@ export function devDefaults(configured: ResolvedSettings): DevDefaults {
   };
   const hasPublisherKey = configured.publisherJwtKey !== undefined || configured.jwksUrl !== undefined;
   if (hasPublisherKey) return { layer };
-  const generatedKey = randomBytes(32).toString("base64url");
+  // 64 bytes: long enough for HS512, the longest key RFC 7518 asks of an HMAC algorithm.
+  const generatedKey = randomBytes(64).toString("base64url");
   layer.publisherJwtKey = { value: generatedKey, origin: { kind: "dev" } };
   if (configured.subscriberJwtKey === undefined) {
     layer.subscriberJwtKey = { value: generatedKey, origin: { kind: "dev" } };

@@ -23,8 +23,12 @@ export function planHub(argv: readonly string[], env: Environment): HubPlan | "h
   if (args.values.help === true) return "help";
   const flags = flagLayer(args);
   const fromEnv = envLayer(env);
-  const configPath = stringFlag(args, "config") ?? (env.SSEKIT_CONFIG || undefined);
-  const fromFile: Layer = configPath === undefined ? {} : loadConfigFile(configPath);
+  const configFlag = stringFlag(args, "config");
+  const configPath = configFlag ?? (env.SSEKIT_CONFIG || undefined);
+  const fromFile: Layer =
+    configPath === undefined
+      ? {}
+      : loadConfigFile(configPath, configFlag === undefined ? "SSEKIT_CONFIG" : "--config");
   const dev = args.values.dev === true;
   if (!dev) return { settings: mergeLayers(flags, fromEnv, fromFile, DEFAULTS), dev };
   const defaults = devDefaults(mergeLayers(flags, fromEnv, fromFile));

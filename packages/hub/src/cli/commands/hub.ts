@@ -12,7 +12,7 @@ import { CliRuntimeError, CliUsageError } from "../errors.js";
 import { nameCoreSetting, toHubConfigInput } from "../hub-config.js";
 import type { CommandIo } from "../io.js";
 import { planHub } from "../plan.js";
-import { numberSetting, type ResolvedSettings, stringSetting } from "../resolve.js";
+import { nameSetting, numberSetting, type ResolvedSettings, stringSetting } from "../resolve.js";
 import { SETTINGS } from "../settings.js";
 
 function helpText(): string {
@@ -43,7 +43,16 @@ function prepareStore(settings: ResolvedSettings): void {
   const store = stringSetting(settings, "store");
   if (store?.startsWith("sqlite:")) {
     const path = store.slice("sqlite:".length);
-    if (path !== "" && path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path === "" || path === ":memory:") return;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new CliUsageError(
+        "BAD_CONFIG",
+        `${nameSetting(settings, "store")}: cannot create the directory of ${path} (${reason})`,
+      );
+    }
   }
 }
 
@@ -76,21 +85,30 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
   const { settings } = plan;
   const input = toHubConfigInput(settings, plan.dev);
   const core = await loadHubCore();
+  /** A core ConfigError names the flag or variable; anything else is a failure to start, without a stack. */
+  const startError = (error: unknown): Error => {
+    const setting = core.configErrorSetting(error);
+    if (setting !== undefined && error instanceof Error)
+      return new CliUsageError("BAD_CONFIG", `${nameCoreSetting(settings, setting)}: ${error.message}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    return new CliRuntimeError("START_FAILED", `ssekit hub: cannot start (${reason})`);
+  };
   let config: ReturnType<typeof core.resolveConfig>;
   try {
     config = core.resolveConfig(input);
   } catch (error) {
-    const setting = core.configErrorSetting(error);
-    if (setting !== undefined && error instanceof Error) {
-      throw new CliUsageError("BAD_CONFIG", `${nameCoreSetting(settings, setting)}: ${error.message}`);
-    }
-    throw error;
+    throw startError(error);
   }
   prepareStore(settings);
 
+  let hub: ReturnType<typeof core.createHub>;
+  try {
+    hub = core.createHub(config);
+  } catch (error) {
+    throw startError(error);
+  }
   // Listen for signals before announcing the URL: whoever reads that line may signal at once.
   const stopSignal = waitForStopSignal(io);
-  const hub = await core.createHub(config);
   let address: { url: string };
   try {
     address = await hub.listen(numberSetting(settings, "port"), stringSetting(settings, "host"));

@@ -1,0 +1,68 @@
+/**
+ * Strict `application/x-www-form-urlencoded` decoding, for publish bodies and request queries.
+ * `URLSearchParams` never fails: it keeps a malformed escape such as `%zz` as literal text and
+ * turns escapes of bytes that are not UTF-8 into U+FFFD, so a publisher's typo would be stored
+ * silently altered. Here both are refused with a `FormEncodingError` naming the field, as the
+ * Mercure protocol requires field names and values to be UTF-8. Not responsible for what the
+ * fields mean (publish.ts, selectors.ts).
+ */
+import { isUtf8 } from "node:buffer";
+
+/** Form text that is not percent-encoded UTF-8. */
+export class FormEncodingError extends Error {
+  readonly code = "FORM_ENCODING_INVALID";
+  constructor(message: string) {
+    super(message);
+    this.name = "FormEncodingError";
+  }
+}
+
+const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+function excerpt(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+}
+
+/** The field name of one `name=value` pair, decoded when possible, for error messages. */
+function fieldName(pair: string): string {
+  const raw = pair.split("=", 1)[0] ?? "";
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Decodes `text` as `URLSearchParams` does, after checking that every `%` starts an escape of two
+ * hexadecimal digits and that the escaped bytes of every name and value are UTF-8.
+ * `what` names the kind of field in messages: "form field", "query parameter".
+ */
+export function parseForm(text: string, what: string): URLSearchParams {
+  if (!text.includes("%")) return new URLSearchParams(text);
+  for (const pair of text.split("&")) {
+    if (!pair.includes("%")) continue;
+    const bad = MALFORMED_ESCAPE.exec(pair);
+    if (bad !== null) {
+      throw new FormEncodingError(
+        `the ${what} "${fieldName(pair)}" has a malformed percent escape ${excerpt(pair.slice(bad.index, bad.index + 3))}; write a literal % as %25`,
+      );
+    }
+    for (const part of pair.split("=")) {
+      try {
+        decodeURIComponent(part);
+      } catch {
+        throw new FormEncodingError(
+          `the ${what} "${fieldName(pair)}" is not UTF-8 once decoded (${excerpt(part)}); percent-encode the UTF-8 bytes of the text`,
+        );
+      }
+    }
+  }
+  return new URLSearchParams(text);
+}
+
+/** Decodes a body as UTF-8 text, refusing bytes that are not UTF-8 instead of replacing them. */
+export function utf8Text(body: Buffer, what: string): string {
+  if (!isUtf8(body)) throw new FormEncodingError(`${what} is not valid UTF-8`);
+  return body.toString("utf8");
+}

@@ -1,0 +1,311 @@
+// Bad input at the hub's HTTP edge, over real sockets (fetch, raw TCP for what fetch cannot send):
+// every malformed request gets a 4xx with a one-line text/plain reason, and nothing it carried is
+// stored or dispatched.
+import assert from "node:assert/strict";
+import type { IncomingMessage } from "node:http";
+import { connect } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { Collector, publish, publisherToken, publishOk, type Started, startHub } from "./hub-support.js";
+
+let started: Started;
+before(async () => {
+  started = await startHub({ anonymous: true, bodyTimeoutMs: 300, subscriptions: false });
+});
+after(() => started.hub.close());
+
+/** Posts a raw form body (no URLSearchParams re-encoding) with a publisher token. */
+async function postRaw(
+  body: string | Uint8Array<ArrayBuffer>,
+  contentType = "application/x-www-form-urlencoded",
+) {
+  return fetch(started.endpoint, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await publisherToken()}`, "content-type": contentType },
+    body,
+  });
+}
+
+/** Asserts a status and a one-line text/plain reason matching `reason`. */
+async function assertRefused(response: Response, status: number, reason: RegExp): Promise<void> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
+  assert.match(text, reason);
+  assert.equal(text.trimEnd().includes("\n"), false, `one line: ${text}`);
+}
+
+/** The data of every update in history on `topic` (public ones: the poll is anonymous). */
+async function stored(topic: string): Promise<string[]> {
+  const url = `${started.endpoint}?poll=1&timeout=0&lastEventID=earliest&topic=${encodeURIComponent(topic)}`;
+  const body = (await (await fetch(url)).json()) as { events: { data: string }[] };
+  return body.events.map((e) => e.data);
+}
+
+/** Sends raw bytes on a new TCP connection and resolves with everything received until it closes. */
+function rawExchange(request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(started.url).port), "127.0.0.1");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+    });
+    socket.on("close", () => resolve(received));
+    // The hub may answer and close before it has read all of a large request: keep the answer.
+    socket.on("error", (error) => (received === "" ? reject(error) : resolve(received)));
+    socket.write(request);
+  });
+}
+
+function parseRaw(response: string): { status: number; headers: string; body: string } {
+  const [head = "", body = ""] = response.split("\r\n\r\n");
+  return { status: Number(head.split(" ")[1]), headers: head.toLowerCase(), body };
+}
+
+describe("publish bodies", () => {
+  test("a malformed percent escape is 400 naming the field, and nothing is stored", async () => {
+    await assertRefused(
+      await postRaw("topic=/bad/escape&data=100%zz"),
+      400,
+      /form field "data" has a malformed percent escape "%zz"/,
+    );
+    await assertRefused(await postRaw("topic=/bad/escape&data=50%"), 400, /"data".*malformed/);
+    assert.deepEqual(await stored("/bad/escape"), []);
+  });
+
+  test("escapes of bytes that are not UTF-8, and raw bytes that are not UTF-8, are 400 instead of being replaced", async () => {
+    await assertRefused(await postRaw("topic=/bad/utf8&data=%ff%fe"), 400, /"data" is not UTF-8/);
+    const raw = new Uint8Array([...new TextEncoder().encode("topic=/bad/utf8&data="), 0xe9]);
+    await assertRefused(await postRaw(raw), 400, /not valid UTF-8/);
+    assert.deepEqual(await stored("/bad/utf8"), []);
+    // Well-formed UTF-8 escapes still decode.
+    await publishOk(started.endpoint, { topic: "/bad/utf8", data: "été ✓" });
+    assert.deepEqual(await stored("/bad/utf8"), ["été ✓"]);
+  });
+
+  test("a form declared in a charset other than UTF-8 is 415", async () => {
+    await assertRefused(
+      await postRaw("topic=/bad/charset&data=%E9", "application/x-www-form-urlencoded; charset=ISO-8859-1"),
+      415,
+      /UTF-8 \(got charset=ISO-8859-1\)/,
+    );
+    const utf8 = await postRaw(
+      "topic=/bad/charset&data=ok",
+      'application/x-www-form-urlencoded; charset="UTF-8"',
+    );
+    assert.equal(utf8.status, 200, await utf8.text());
+  });
+
+  test("a topic with a control character is 400", async () => {
+    await assertRefused(
+      await publish(started.endpoint, { topic: "/bad/\u0001ctl", data: "x" }),
+      400,
+      /"topic" must not contain control characters/,
+    );
+    await assertRefused(await publish(started.endpoint, { topic: "/bad/\u0085" }), 400, /control/);
+  });
+
+  test("a topic in the hub's /.well-known/mercure namespace is 403, however it is spelled, so subscription events cannot be forged", async () => {
+    const forged = [
+      "/.well-known/mercure/subscriptions/x/y",
+      "https://hub.example.com/.well-known/mercure/subscriptions/x/y",
+      "/books/../.well-known/mercure/subscriptions/x/y",
+      ".well-known/mercure",
+    ];
+    for (const topic of forged) {
+      await assertRefused(
+        await publish(started.endpoint, { topic: ["/fine", topic], data: "forged" }),
+        403,
+        /reserved namespace \/\.well-known\/mercure/,
+      );
+    }
+    assert.deepEqual(await stored("/fine"), []);
+  });
+
+  test("a retry of more than 10 digits is 400 and says the bound", async () => {
+    await assertRefused(
+      await publish(started.endpoint, { topic: "/bad/retry", retry: "12345678901" }),
+      400,
+      /at most 10 digits/,
+    );
+  });
+
+  test("private with any value, even off or false, marks the update private", async () => {
+    const anonymous = new Collector(`${started.endpoint}?topic=/private/values`);
+    try {
+      await anonymous.opened();
+      await publishOk(started.endpoint, { topic: "/private/values", data: "p1", private: "off" });
+      await publishOk(started.endpoint, { topic: "/private/values", data: "p2", private: "false" });
+      await publishOk(started.endpoint, { topic: "/private/values", data: "p3", private: "" });
+      await publishOk(started.endpoint, { topic: "/private/values", data: "public" });
+      await anonymous.waitFor(1);
+      assert.deepEqual(
+        anonymous.events.map((e) => e.data),
+        ["public"],
+      );
+    } finally {
+      anonymous.close();
+    }
+  });
+
+  test("a body that never finishes is answered 408, the connection closes, and nothing is stored", async () => {
+    const jwt = await publisherToken();
+    const response = await rawExchange(
+      "POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\n" +
+        `Authorization: Bearer ${jwt}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        "Content-Length: 100\r\n\r\ntopic=/bad/slow&data=half",
+    );
+    const { status, headers, body } = parseRaw(response);
+    assert.equal(status, 408, response);
+    assert.match(headers, /connection: close/);
+    assert.match(body, /did not arrive within 300 ms.*nothing was published/);
+    assert.deepEqual(await stored("/bad/slow"), []);
+  });
+
+  test("a publisher that disconnects in the middle of its body publishes nothing", async () => {
+    const jwt = await publisherToken();
+    // The hub's own handler is also a "request" listener; this one only watches.
+    const received = new Promise<IncomingMessage>((resolve) => started.hub.server.once("request", resolve));
+    const client = connect(Number(new URL(started.url).port), "127.0.0.1");
+    client.write(
+      "POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\n" +
+        `Authorization: Bearer ${jwt}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        "Content-Length: 100\r\n\r\ntopic=/bad/abort&data=half",
+    );
+    const request = await received;
+    const closed = new Promise<void>((resolve) => request.socket.once("close", () => resolve()));
+    client.destroy();
+    await closed;
+    await publishOk(started.endpoint, { topic: "/bad/abort", data: "after" });
+    assert.deepEqual(await stored("/bad/abort"), ["after"]);
+  });
+
+  test("a chunked body is read whole", async () => {
+    const jwt = await publisherToken();
+    const response = await rawExchange(
+      "POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n" +
+        `Authorization: Bearer ${jwt}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        "Transfer-Encoding: chunked\r\n\r\n6\r\ntopic=\r\nf\r\n/chunked&data=a\r\n2\r\nbc\r\n0\r\n\r\n",
+    );
+    assert.equal(parseRaw(response).status, 200, response);
+    assert.deepEqual(await stored("/chunked"), ["abc"]);
+  });
+});
+
+describe("malformed HTTP", () => {
+  const requests: [string, string, number, RegExp][] = [
+    ["an invalid method", "HELLO / HTTP/1.1\r\nHost: hub\r\n\r\n", 400, /malformed HTTP request/],
+    [
+      "a bad chunk size",
+      "POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nx\r\n0\r\n\r\n",
+      400,
+      /malformed HTTP request/,
+    ],
+    [
+      "Content-Length together with Transfer-Encoding",
+      "POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      400,
+      /malformed HTTP request/,
+    ],
+    [
+      "a control character in a header value",
+      "GET /healthz HTTP/1.1\r\nHost: hub\r\nLast-Event-ID: a\u0001b\r\n\r\n",
+      400,
+      /malformed HTTP request/,
+    ],
+    [
+      "headers larger than the server accepts",
+      `GET /.well-known/mercure?topic=${"a".repeat(20_000)} HTTP/1.1\r\nHost: hub\r\n\r\n`,
+      431,
+      /larger than this hub accepts/,
+    ],
+    [
+      "a request target that is not a URL",
+      "GET http://[bad/x HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n",
+      400,
+      /request target "http:\/\/\[bad\/x" is not a valid URL/,
+    ],
+  ];
+  for (const [what, request, status, reason] of requests) {
+    test(`${what} is ${status} with a one-line text/plain reason`, async () => {
+      const response = await rawExchange(request);
+      const parsed = parseRaw(response);
+      assert.equal(parsed.status, status, response);
+      assert.match(parsed.headers, /content-type: text\/plain/);
+      assert.match(parsed.body, reason);
+      assert.equal(parsed.body.trimEnd().includes("\n"), false);
+    });
+  }
+});
+
+describe("subscribe queries", () => {
+  const sub = (query: string) => fetch(`${started.endpoint}?${query}`);
+
+  test("a malformed percent escape or an escape of non-UTF-8 bytes is 400 naming the parameter", async () => {
+    await assertRefused(
+      await sub("topic=%zz"),
+      400,
+      /query parameter "topic" has a malformed percent escape/,
+    );
+    await assertRefused(await sub("topic=%ff"), 400, /query parameter "topic" is not UTF-8/);
+  });
+
+  test("a selector with a control character is 400", async () => {
+    await assertRefused(await sub("match=%01a"), 400, /"match" must not contain control characters/);
+  });
+
+  test("a parameter in the reserved match namespace that names no matcher type is 400", async () => {
+    await assertRefused(await sub("topic=/a&matchRegex=.*"), 400, /unknown selector parameter "matchRegex"/);
+    await assertRefused(await sub("MATCH=/a"), 400, /unknown selector parameter "MATCH"/);
+  });
+
+  test("matchExact and matchURLPattern select like match and match_urlpattern", async () => {
+    const exact = new Collector(`${started.endpoint}?matchExact=/spelled/exact`);
+    const pattern = new Collector(
+      `${started.endpoint}?matchURLPattern=${encodeURIComponent("/spelled/:id")}`,
+    );
+    try {
+      await Promise.all([exact.opened(), pattern.opened()]);
+      await publishOk(started.endpoint, { topic: "/spelled/exact", data: "e" });
+      await Promise.all([exact.waitFor(1), pattern.waitFor(1)]);
+      assert.equal(exact.events[0]?.data, "e");
+      assert.equal(pattern.events[0]?.data, "e");
+    } finally {
+      exact.close();
+      pattern.close();
+    }
+  });
+
+  test("more than 200 selectors, or a selector longer than 2048 characters, is 400 with the bound", async () => {
+    const many = Array.from({ length: 201 }, (_, i) => `match=/m/${i}`).join("&");
+    await assertRefused(await sub(many), 400, /at most 200/);
+    await assertRefused(await sub(`match=/${"x".repeat(2048)}`), 400, /at most 2048/);
+    const poll = await fetch(`${started.endpoint}?poll=1&timeout=0&${many}`);
+    await assertRefused(poll, 400, /at most 200/);
+  });
+});
+
+describe("other routes", () => {
+  test("a malformed percent escape in a subscriptions API path is 400, not 500", async () => {
+    const own = await startHub({ anonymous: true });
+    try {
+      const jwt = await publisherToken();
+      for (const path of ["%zz", "%E0%A4%A", "a/%ff"]) {
+        const response = await fetch(`${own.endpoint}/subscriptions/${path}`, {
+          headers: { authorization: `Bearer ${jwt}` },
+        });
+        await assertRefused(response, 400, /malformed percent escape or encodes bytes that are not UTF-8/);
+      }
+    } finally {
+      await own.hub.close();
+    }
+  });
+
+  test("/healthz and /metrics answer other methods with 405 and Allow", async () => {
+    for (const path of ["/healthz", "/metrics"]) {
+      const response = await fetch(`${started.url}${path}`, { method: "DELETE" });
+      assert.equal(response.headers.get("allow"), "GET, HEAD");
+      await assertRefused(response, 405, new RegExp(`DELETE is not allowed on ${path}`));
+    }
+  });
+});
