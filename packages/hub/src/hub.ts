@@ -447,9 +447,9 @@ class HubImpl implements Hub {
 
   async #subscriptionsRoute(req: HubRequest, res: HubResponse, url: URL, method: string): Promise<void> {
     if (!this.config.subscriptions) throw new HttpError(404, "the subscriptions API is disabled on this hub");
-    if (method !== "GET")
+    if (method !== "GET" && method !== "HEAD")
       throw new HttpError(405, `${method} is not allowed on the subscriptions API; use GET`, {
-        allow: "GET, OPTIONS",
+        allow: "GET, HEAD, OPTIONS",
       });
     const found = findToken(req.headers, url.searchParams);
     if (found === undefined)

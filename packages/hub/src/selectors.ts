@@ -25,6 +25,9 @@ export const MAX_SELECTOR_LENGTH = 2048;
 // Selectors name topics: no C0 or C1 control characters and no DEL (Mercure, "Subscription").
 // biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// What publish refuses in an id (publish.ts): control characters other than tab.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
+const ID_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** 400 for a parameter in Mercure's reserved `match` namespace that names no matcher type. */
 function checkMatchNames(query: URLSearchParams): void {
@@ -77,13 +80,20 @@ export function requestedSelectors(query: URLSearchParams): readonly Selector[] 
   return selectors;
 }
 
-/** The last event id the client has seen, or undefined when it sent none. */
+/**
+ * The last event id the client has seen, or undefined when it sent none. An id with a control
+ * character is 400: no update can carry one, so it would silently replay the whole history.
+ */
 export function requestedLastEventId(req: HubRequest, query: URLSearchParams): string | undefined {
   const header = req.headers["last-event-id"];
   if (typeof header === "string" && header !== "") return header;
   for (const name of ["last_event_id", "lastEventID"]) {
     const value = query.get(name);
-    if (value !== null && value !== "") return value;
+    if (value !== null && value !== "") {
+      if (ID_CONTROL.test(value))
+        throw new HttpError(400, `"${name}" must not contain control characters, as no event id does`);
+      return value;
+    }
   }
   return undefined;
 }

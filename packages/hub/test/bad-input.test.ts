@@ -254,6 +254,19 @@ describe("subscribe queries", () => {
     await assertRefused(await sub("match=%01a"), 400, /"match" must not contain control characters/);
   });
 
+  test("a last event id with a control character is 400 instead of replaying the whole history", async () => {
+    await assertRefused(
+      await sub("topic=/a&lastEventID=%0Aid"),
+      400,
+      /"lastEventID" must not contain control/,
+    );
+    await assertRefused(
+      await sub("topic=/a&last_event_id=%00"),
+      400,
+      /"last_event_id" must not contain control/,
+    );
+  });
+
   test("a parameter in the reserved match namespace that names no matcher type is 400", async () => {
     await assertRefused(await sub("topic=/a&matchRegex=.*"), 400, /unknown selector parameter "matchRegex"/);
     await assertRefused(await sub("MATCH=/a"), 400, /unknown selector parameter "MATCH"/);
@@ -296,6 +309,21 @@ describe("other routes", () => {
         });
         await assertRefused(response, 400, /malformed percent escape or encodes bytes that are not UTF-8/);
       }
+    } finally {
+      await own.hub.close();
+    }
+  });
+
+  test("the subscriptions API answers HEAD like GET, and other methods with 405 and Allow", async () => {
+    const own = await startHub({ anonymous: true });
+    try {
+      const headers = { authorization: `Bearer ${await publisherToken()}` };
+      const head = await fetch(`${own.endpoint}/subscriptions`, { method: "HEAD", headers });
+      assert.equal(head.status, 200);
+      assert.match(head.headers.get("content-type") ?? "", /^application\/ld\+json/);
+      const put = await fetch(`${own.endpoint}/subscriptions`, { method: "PUT", headers });
+      assert.equal(put.headers.get("allow"), "GET, HEAD, OPTIONS");
+      await assertRefused(put, 405, /PUT is not allowed on the subscriptions API/);
     } finally {
       await own.hub.close();
     }
