@@ -38,8 +38,8 @@ export function sendText(
     return;
   }
   const body = `${text.replace(/[\r\n]+/g, " ")}\n`;
-  // After a 408 the rest of the body may still come: an HTTP/1.1 connection cannot be reused.
-  // (HTTP/2 ends just this stream, and forbids the header.)
+  // After a 408 the rest of the body may still come: an HTTP/1.1 connection cannot be reused, and
+  // an HTTP/2 stream is reset once the answer is sent (RFC 9113 section 8.1; it forbids the header).
   const close = status === 408 && !("stream" in res) ? { connection: "close" } : {};
   res.writeHead(status, {
     ...headers,
@@ -49,6 +49,7 @@ export function sendText(
     "cache-control": "no-store",
   });
   res.end(body);
+  if (status === 408 && "stream" in res) res.stream.close();
 }
 
 export function sendJson(res: HubResponse, status: number, value: unknown, type = "application/json"): void {

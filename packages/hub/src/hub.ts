@@ -223,7 +223,13 @@ class HubImpl implements Hub {
     const path = url.pathname;
     if (path === MERCURE_PATH) {
       if (method === "GET" || method === "HEAD") {
-        if (url.searchParams.get("poll") === "1") await this.#poll(req, res, url);
+        const poll = url.searchParams.get("poll");
+        if (poll !== null && poll !== "1")
+          throw new HttpError(
+            400,
+            `"poll" must be 1 to poll, or left out to stream (got "${poll.slice(0, 40)}")`,
+          );
+        if (poll === "1") await this.#poll(req, res, url);
         else await this.#subscribe(req, res, url);
       } else if (method === "POST") {
         await this.#publishRoute(req, res, url);

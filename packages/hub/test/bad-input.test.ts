@@ -2,9 +2,15 @@
 // every malformed request gets a 4xx with a one-line text/plain reason, and nothing it carried is
 // stored or dispatched.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
+import { connect as connectHttp2 } from "node:http2";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
 import { Collector, publish, publisherToken, publishOk, type Started, startHub } from "./hub-support.js";
 
 let started: Started;
@@ -162,6 +168,71 @@ describe("publish bodies", () => {
     assert.deepEqual(await stored("/bad/slow"), []);
   });
 
+  test(
+    "over HTTP/2, a body that never finishes is answered 408 and its stream is reset",
+    { timeout: 20_000 },
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), "ssekit-bad-input-"));
+      try {
+        const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+        try {
+          await promisify(execFile)("openssl", [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+          ]);
+        } catch {
+          t.skip("openssl is not installed");
+          return;
+        }
+        const tls = { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
+        const secure = await startHub({ anonymous: true, bodyTimeoutMs: 300, tls });
+        const session = connectHttp2(secure.url, { rejectUnauthorized: false });
+        try {
+          const stream = session.request({
+            ":method": "POST",
+            ":path": "/.well-known/mercure",
+            authorization: `Bearer ${await publisherToken()}`,
+            "content-type": "application/x-www-form-urlencoded",
+          });
+          let status = 0;
+          let body = "";
+          stream.on("response", (headers) => {
+            status = Number(headers[":status"]);
+          });
+          stream.setEncoding("utf8");
+          stream.on("data", (chunk: string) => {
+            body += chunk;
+          });
+          const closed = new Promise<number>((resolve) =>
+            stream.on("close", () => resolve(stream.rstCode ?? -1)),
+          );
+          stream.write("topic=/h2/slow&data=half");
+          assert.equal(await closed, 0, "reset with NO_ERROR after the answer");
+          assert.equal(status, 408);
+          assert.match(body, /did not arrive within 300 ms/);
+        } finally {
+          session.destroy();
+          await secure.hub.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   test("a publisher that disconnects in the middle of its body publishes nothing", async () => {
     const jwt = await publisherToken();
     // The hub's own handler is also a "request" listener; this one only watches.
@@ -248,6 +319,14 @@ describe("subscribe queries", () => {
       /query parameter "topic" has a malformed percent escape/,
     );
     await assertRefused(await sub("topic=%ff"), 400, /query parameter "topic" is not UTF-8/);
+  });
+
+  test("a poll parameter other than 1 is 400 instead of opening a stream", async () => {
+    await assertRefused(
+      await sub("topic=/a&poll=true"),
+      400,
+      /"poll" must be 1 to poll, or left out to stream \(got "true"\)/,
+    );
   });
 
   test("a selector with a control character is 400", async () => {

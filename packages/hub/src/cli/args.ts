@@ -36,7 +36,8 @@ export function parseCommandArgs(
     return { values, positionals };
   } catch (error) {
     // parseArgs explains over several lines (e.g. how to pass a value starting with "-"): keep it all, on one.
-    const reason = error instanceof Error ? error.message.replace(/\s*\n\s*/g, " ") : String(error);
+    const reason =
+      error instanceof Error ? error.message.replace(/\s*\n\s*/g, " ").replace(/\.$/, "") : String(error);
     throw new CliUsageError("BAD_ARGUMENTS", `ssekit ${command}: ${reason}; see ssekit ${command} --help`);
   }
 }
