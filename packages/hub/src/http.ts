@@ -38,9 +38,11 @@ export function sendText(
     return;
   }
   const body = `${text.replace(/[\r\n]+/g, " ")}\n`;
-  // After a 408 the rest of the body may still come: an HTTP/1.1 connection cannot be reused, and
-  // an HTTP/2 stream is reset once the answer is sent (RFC 9113 section 8.1; it forbids the header).
-  const close = status === 408 && !("stream" in res) ? { connection: "close" } : {};
+  // After a 408 or 413 the rest of the body may still come, unread: an HTTP/1.1 connection cannot
+  // be reused, and an HTTP/2 stream is reset once the answer is sent (RFC 9113 section 8.1; it
+  // forbids the header).
+  const unreadBody = status === 408 || status === 413;
+  const close = unreadBody && !("stream" in res) ? { connection: "close" } : {};
   res.writeHead(status, {
     ...headers,
     ...close,
@@ -49,7 +51,7 @@ export function sendText(
     "cache-control": "no-store",
   });
   res.end(body);
-  if (status === 408 && "stream" in res) res.stream.close();
+  if (unreadBody && "stream" in res) res.stream.close();
 }
 
 export function sendJson(res: HubResponse, status: number, value: unknown, type = "application/json"): void {
@@ -85,11 +87,20 @@ export function requestUrl(req: HubRequest): URL {
 }
 
 /**
- * Reads the whole body, failing with 413 past `limit` bytes, and with 408 (closing the connection)
- * when it has not fully arrived `timeoutMs` after the request: a body that never finishes is
- * never parsed, so nothing of it is stored.
+ * Reads the whole body, failing with 415 when it is compressed, with 413 past `limit` bytes, and
+ * with 408 when it has not fully arrived `timeoutMs` after the request: a body that never
+ * finishes is never parsed, so nothing of it is stored.
  */
 export function readBody(req: HubRequest, limit: number, timeoutMs: number): Promise<Buffer> {
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+    return Promise.reject(
+      new HttpError(
+        415,
+        `compressed request bodies are not accepted (got Content-Encoding: ${encoding}); send it uncompressed`,
+      ),
+    );
+  }
   const length = Number(req.headers["content-length"]);
   if (Number.isFinite(length) && length > limit) {
     return Promise.reject(

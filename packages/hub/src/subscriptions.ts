@@ -58,7 +58,11 @@ export function subscriptionsResponse(
       `the subscriptions path ${JSON.stringify(path)} has a malformed percent escape or encodes bytes that are not UTF-8`,
     );
   }
-  if (parts.length > 2) throw new HttpError(404, `no such resource: ${path}`);
+  if (parts.length > 2)
+    throw new HttpError(
+      404,
+      `no such resource: ${path}; the subscriptions API serves ${SUBSCRIPTIONS_PATH}[/{topic}[/{subscriber}]], each part percent-encoded (a topic's / as %2F)`,
+    );
   const [topic, subscriberId] = parts;
   const visible: SubscriptionDocument[] = [];
   for (const subscriber of subscribers) {

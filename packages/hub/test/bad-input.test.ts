@@ -102,6 +102,36 @@ describe("publish bodies", () => {
     assert.equal(utf8.status, 200, await utf8.text());
   });
 
+  test("a compressed body is 415 instead of being read as text", async () => {
+    const response = await fetch(started.endpoint, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await publisherToken()}`,
+        "content-type": "application/x-www-form-urlencoded",
+        "content-encoding": "gzip",
+      },
+      body: new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]),
+    });
+    await assertRefused(
+      response,
+      415,
+      /compressed request bodies are not accepted \(got Content-Encoding: gzip\)/,
+    );
+  });
+
+  test("a body declared over the limit is 413 at once and the connection is closed, so the rest is never read", async () => {
+    const jwt = await publisherToken();
+    const response = await rawExchange(
+      "POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\n" +
+        `Authorization: Bearer ${jwt}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Content-Length: ${2 * 1024 * 1024}\r\n\r\ntopic=/bad/big&data=`,
+    );
+    const { status, headers, body } = parseRaw(response);
+    assert.equal(status, 413, response);
+    assert.match(headers, /connection: close/);
+    assert.match(body, /this hub accepts at most 1048576/);
+  });
+
   test("a topic with a control character is 400", async () => {
     await assertRefused(
       await publish(started.endpoint, { topic: "/bad/\u0001ctl", data: "x" }),
@@ -388,6 +418,18 @@ describe("other routes", () => {
         });
         await assertRefused(response, 400, /malformed percent escape or encodes bytes that are not UTF-8/);
       }
+    } finally {
+      await own.hub.close();
+    }
+  });
+
+  test("a subscriptions API path with an unencoded topic is 404 saying how to encode it", async () => {
+    const own = await startHub({ anonymous: true });
+    try {
+      const response = await fetch(`${own.endpoint}/subscriptions/https://example.com/books/1/sub`, {
+        headers: { authorization: `Bearer ${await publisherToken()}` },
+      });
+      await assertRefused(response, 404, /each part percent-encoded \(a topic's \/ as %2F\)/);
     } finally {
       await own.hub.close();
     }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -186,6 +187,23 @@ describe("ssekit hub names what the user wrote", () => {
       await hubUsageError(["--jwt-key", KEY, "--tls-cert", key, "--tls-key", key], {}, "--tls-cert");
       await hubUsageError(["--jwt-key", KEY, "--store", `sqlite:${notDatabase}`], {}, "--store");
       await hubUsageError(["--jwt-key", KEY], { SSEKIT_STORE: `sqlite:${aFile}/hub.db` }, "SSEKIT_STORE");
+      await hubUsageError(
+        ["--jwt-key", KEY, "--tls-cert", join(dir, "none.pem"), "--tls-key", key],
+        {},
+        "--tls-cert",
+      );
+      await hubUsageError(["--jwt-key", KEY, "--tls-cert", cert, "--tls-key", dir], {}, "--tls-key");
+      await hubUsageError(
+        [],
+        { MERCURE_JWT_KEY: KEY, MERCURE_PUBLISHER_JWT_ALG: "none" },
+        "MERCURE_PUBLISHER_JWT_ALG",
+      );
+      await hubUsageError(
+        [],
+        { MERCURE_JWT_KEY: KEY, MERCURE_CORS_ALLOWED_ORIGINS: "https://ok.example bad" },
+        "MERCURE_CORS_ALLOWED_ORIGINS",
+      );
+      await hubUsageError([], { MERCURE_JWT_KEY: KEY, MERCURE_HEARTBEAT: "30d" }, "MERCURE_HEARTBEAT");
     },
   );
 
@@ -209,6 +227,36 @@ describe("ssekit hub names what the user wrote", () => {
       (error: unknown) => error instanceof CliUsageError && /YAML is not supported/.test(error.message),
     );
   });
+
+  test(
+    "a port already in use exits 1 with one line naming --port and --host",
+    { timeout: 20_000 },
+    async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      try {
+        const address = taken.address();
+        const port = typeof address === "object" && address !== null ? address.port : 0;
+        const result = await runCli([
+          "hub",
+          "--port",
+          String(port),
+          "--host",
+          "127.0.0.1",
+          "--jwt-key",
+          KEY,
+          "--store",
+          "memory",
+        ]);
+        assert.equal(result.code, 1, result.stderr);
+        const lines = result.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, result.stderr);
+        assert.match(lines[0] ?? "", /cannot listen \(.*EADDRINUSE.*\); check --port and --host/);
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+      }
+    },
+  );
 
   test(
     "the ssekit process prints one line and exits 2, without a stack trace, for a store that cannot be opened",

@@ -115,7 +115,11 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
   } catch (error) {
     await hub.close({ retryMs: 0 }).catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliRuntimeError("START_FAILED", `ssekit hub: cannot listen (${reason})`);
+    // Usually a port in use or a host that is not this machine's: name the settings to change.
+    throw new CliRuntimeError(
+      "START_FAILED",
+      `ssekit hub: cannot listen (${reason}); check ${nameSetting(settings, "port")} and ${nameSetting(settings, "host")}`,
+    );
   }
   io.stdout.write(`ssekit hub listening on ${address.url}\n`);
   if (settings.publisherJwtKey === undefined && settings.jwksUrl === undefined) {
