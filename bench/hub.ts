@@ -4,17 +4,21 @@
  * subscribers on their own topics, publishing over HTTP at increasing rates: delivered events/s
  * and publish-to-receive latency (p50/p99). Then each server's publish capacity with no
  * subscribers (raw-socket closed loop, capacity.ts), and resident memory per idle subscriber with as many
- * connections as the open-file limit allows (target 50,000). `--quick`: a few hundred
- * subscribers for a few seconds. Targets: 50,000 concurrent subscribers in one process;
- * delivered events/s at least Nchan's at p99 under 100 ms.
+ * HTTP/1.1 connections as the open-file limit allows; then 50,000 subscribers of one topic on one
+ * hub process over HTTP/2 streams (TLS, a few hundred connections), each checked to receive every
+ * update in order. `--quick`: a few hundred subscribers (a few thousand HTTP/2 streams) for a few
+ * seconds. Targets: 50,000 concurrent subscribers in one process; delivered events/s at least
+ * Nchan's at p99 under 100 ms.
  */
 import { publishCapacity } from "./hub/capacity.js";
+import { selfSignedCertificate } from "./hub/certificate.js";
 import { countOf, quantile } from "./hub/histogram.js";
 import { startNchan } from "./hub/nchan.js";
 import { publishAtRate } from "./hub/publisher.js";
 import { startSsekitHub } from "./hub/ssekit-target.js";
 import { PER_PROCESS, SubscriberPool } from "./hub/subscribers.js";
 import { type Target, treeRssBytes } from "./hub/target.js";
+import { H2Pool } from "./loadgen/h2-pool.js";
 import { hardFileLimit } from "./loadgen/target.js";
 import type { BenchOptions, Section, Table } from "./report.js";
 
@@ -141,6 +145,99 @@ async function idleMemory(
   } finally {
     await pool.close();
     await target.stop();
+  }
+}
+
+interface H2Subscribers {
+  readonly requested: number;
+  readonly connections: number;
+  /** Streams answered 200 with an event stream. */
+  readonly open: number;
+  readonly published: number;
+  readonly acknowledged: number;
+  /** Stream, connection and publish errors, and out-of-order streams. */
+  readonly errors: number;
+  readonly firstError?: string;
+  readonly events: number;
+  /** Subscribers that received every update, in order. */
+  readonly complete: number;
+  readonly before: number;
+  readonly after: number;
+  /** From the first publish until every subscriber had the last update (or the wait gave up). */
+  readonly deliveryMs: number;
+}
+
+/**
+ * `connections` x `streamsPerConnection` subscribers of one topic over HTTP/2 (TLS, self-signed)
+ * on one hub process; memory before and after they connect, then `updates` publishes (data
+ * 1..updates, 100 ms apart) that every subscriber must receive in order.
+ */
+export async function h2Subscribers(
+  connections: number,
+  streamsPerConnection: number,
+  updates: number,
+): Promise<H2Subscribers | string> {
+  const requested = connections * streamsPerConnection;
+  const certificate = selfSignedCertificate();
+  try {
+    const tls = { certPath: certificate.certPath, keyPath: certificate.keyPath };
+    const target = await startOrSkip(() => startSsekitHub({ tls }), 0);
+    if ("skipped" in target) return target.skipped;
+    const pool = await H2Pool.start(Math.max(2, Math.ceil(requested / 12_500)));
+    try {
+      const topic = "https://bench.test/h2/one";
+      await sleep(500);
+      const before = treeRssBytes(target.pids());
+      const connected = await pool.connect({
+        origin: `https://${target.host}:${target.port}`,
+        paths: [target.subscribePath(topic)],
+        connections,
+        streamsPerConnection,
+      });
+      await sleep(1_000);
+      const after = treeRssBytes(target.pids());
+      const began = performance.now();
+      let acknowledged = 0;
+      let publishErrors = 0;
+      let firstError: string | undefined;
+      for (let n = 1; n <= updates; n++) {
+        try {
+          await target.publish(topic, String(n));
+          acknowledged++;
+        } catch (error) {
+          publishErrors++;
+          firstError ??= `publish: ${error instanceof Error ? error.message : String(error)}`;
+        }
+        if (n < updates) await sleep(100);
+      }
+      const { counts } = await pool.waitForComplete(updates, connected.open, 60_000);
+      const result: H2Subscribers = {
+        requested,
+        connections,
+        open: connected.open,
+        published: updates,
+        acknowledged,
+        errors: counts.errors + counts.outOfOrder + publishErrors,
+        firstError: counts.firstError ?? connected.firstError ?? firstError,
+        events: counts.events,
+        complete: counts.complete,
+        before,
+        after,
+        deliveryMs: performance.now() - began,
+      };
+      console.error(
+        `bench hub: HTTP/2 ${result.open}/${requested} subscribers on ${connections} connections, ` +
+          `${result.errors} errors, ${result.events} events, ${result.complete} complete, ` +
+          `${((after - before) / Math.max(1, result.open) / 1024).toFixed(1)} KiB/subscriber` +
+          `${result.firstError ? ` (${result.firstError})` : ""}`,
+      );
+      return result;
+    } finally {
+      await pool.close();
+      await target.stop();
+    }
+  } finally {
+    certificate.dispose();
   }
 }
 
@@ -292,9 +389,13 @@ export async function run(options: BenchOptions): Promise<Section> {
   }
   if (idleCount < idleTarget) {
     memoryNotes.push(
-      `Target is ${idleTarget.toLocaleString("en-US")} subscribers; this machine's hard limit on open files per process is ${limit.toLocaleString("en-US")} (ulimit -Hn), so ${idleCount.toLocaleString("en-US")} were opened.`,
+      `Over HTTP/1.1 each subscriber is one connection: this machine's hard limit on open files per process is ${limit.toLocaleString("en-US")} (ulimit -Hn), so ${idleCount.toLocaleString("en-US")} were opened here; the target of ${idleTarget.toLocaleString("en-US")} subscribers in one process is met over HTTP/2 in the next table.`,
     );
   }
+  const h2Connections = quick ? 10 : 100;
+  const h2Streams = quick ? 300 : 500;
+  const h2Updates = 5;
+  const h2 = await h2Subscribers(h2Connections, h2Streams, h2Updates);
   tables.push({
     title: "Memory per idle subscriber (each on its own topic)",
     columns: ["server", "subscribers open", "RSS before MiB", "RSS after MiB", "KiB per subscriber"],
@@ -302,6 +403,54 @@ export async function run(options: BenchOptions): Promise<Section> {
     notes: [
       "Resident memory of the server's processes (Nchan: nginx master and worker) before and after connecting.",
       ...memoryNotes,
+    ],
+  });
+  const h2Requested = h2Connections * h2Streams;
+  const http1PerSubscriber = memoryRows.find((r) => r[0] === "ssekit hub")?.[4];
+  const h2Rows =
+    typeof h2 === "string"
+      ? []
+      : [
+          [
+            "ssekit hub",
+            `${h2.open.toLocaleString("en-US")} of ${h2Requested.toLocaleString("en-US")}`,
+            h2.connections,
+            h2.errors,
+            `${h2.acknowledged} of ${h2.published}`,
+            `${h2.events.toLocaleString("en-US")} of ${(h2Requested * h2Updates).toLocaleString("en-US")}`,
+            h2.complete,
+            Math.round(h2.before / 2 ** 20),
+            Math.round(h2.after / 2 ** 20),
+            Number(((h2.after - h2.before) / Math.max(1, h2.open) / 1024).toFixed(1)),
+            Math.round(h2.deliveryMs),
+          ],
+        ];
+  tables.push({
+    title: `${h2Requested.toLocaleString("en-US")} subscribers on one hub process (HTTP/2 over TLS)`,
+    columns: [
+      "server",
+      "subscribers open",
+      "HTTP/2 connections",
+      "errors",
+      "updates acknowledged",
+      "events received",
+      "subscribers with every update in order",
+      "RSS before MiB",
+      "RSS after MiB",
+      "KiB per idle subscriber",
+      "ms until all delivered",
+    ],
+    rows: h2Rows,
+    notes: [
+      `One hub process (\`ssekit hub --tls-cert --tls-key\`, a self-signed certificate made with openssl for the run, memory store, anonymous subscribers, subscription events on as by default) and ${h2Requested.toLocaleString("en-US")} subscribers of one topic: ${h2Connections} HTTP/2 connections x ${h2Streams} streams, opened by load-generator processes with node:http2 \`connect()\`. A subscriber counts as open when its stream is answered 200 \`text/event-stream\`.`,
+      `Memory: the hub's RSS with every subscriber connected and idle, minus before, per subscriber (it includes the subscription event each connection publishes into the history). ${typeof http1PerSubscriber === "number" ? `The HTTP/1.1 figure of the table above, same run: ${http1PerSubscriber} KiB per subscriber (one connection each, each on its own topic).` : ""}`,
+      `Then ${h2Updates} updates (data 1..${h2Updates}, 100 ms apart) are published over HTTPS; a subscriber is complete when it received exactly 1..${h2Updates}, in order. Errors are publish failures, stream resets or refusals, connection errors and subscribers that saw an update out of order. The time runs from the first publish until every subscriber had the last.`,
+      `Over HTTP/1.1 each subscriber is a connection and a file descriptor, so one process serves at most its open-file limit (\`ulimit -n\`; the hard limit here is ${limit.toLocaleString("en-US")}); over HTTP/2 the ${h2Requested.toLocaleString("en-US")} streams need ${h2Connections} descriptors.`,
+      ...(typeof h2 === "string"
+        ? [`ssekit hub skipped: ${h2}`]
+        : h2.firstError
+          ? [`First error: ${h2.firstError}`]
+          : []),
     ],
   });
   return { name: "hub", tables };

@@ -1,10 +1,11 @@
 /**
  * Runs the ssekit hub for the benchmark exactly as users do (`ssekit hub`, memory store,
- * anonymous subscribers) in a child process with the open-file limit raised, and publishes to it
- * over keep-alive HTTP with a publisher JWT. Not responsible for measuring.
+ * anonymous subscribers; HTTPS with HTTP/2 when given a certificate) in a child process with the
+ * open-file limit raised, and publishes to it over keep-alive HTTP(S) with a publisher JWT. Not responsible for measuring.
  */
 import { once } from "node:events";
 import { Agent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
 import { spawnWithFileLimit } from "./subscribers.js";
@@ -13,7 +14,18 @@ import { httpPost, type Target } from "./target.js";
 const CLI = fileURLToPath(new URL("../../packages/hub/src/cli.ts", import.meta.url));
 const KEY = "bench-key-bench-key-bench-key-0123456789";
 
-export async function startSsekitHub(): Promise<Target> {
+export interface SsekitHubOptions {
+  /**
+   * Serve HTTPS (HTTP/2, with HTTP/1.1 for the publisher) with this certificate and key, through
+   * the hub's `--tls-cert` and `--tls-key` flags; the publisher does not check the certificate.
+   * Default: plain HTTP/1.1.
+   */
+  readonly tls?: { readonly certPath: string; readonly keyPath: string };
+}
+
+export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Target> {
+  const tls =
+    options.tls === undefined ? [] : ["--tls-cert", options.tls.certPath, "--tls-key", options.tls.keyPath];
   const child = spawnWithFileLimit([
     process.execPath,
     "--conditions=ssekit-source",
@@ -32,6 +44,7 @@ export async function startSsekitHub(): Promise<Target> {
     "--anonymous",
     "--log-level",
     "error",
+    ...tls,
   ]);
   let output = "";
   const url = await new Promise<URL>((resolve, reject) => {
@@ -55,7 +68,10 @@ export async function startSsekitHub(): Promise<Target> {
   const token = await new SignJWT({ mercure: { publish: ["*"] } })
     .setProtectedHeader({ alg: "HS256" })
     .sign(new TextEncoder().encode(KEY));
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const agent =
+    options.tls === undefined
+      ? new Agent({ keepAlive: true, maxSockets: 64 })
+      : new HttpsAgent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: false });
   const host = url.hostname;
   const port = Number(url.port);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/x-www-form-urlencoded" };
@@ -71,6 +87,7 @@ export async function startSsekitHub(): Promise<Target> {
         headers,
         new URLSearchParams({ topic, data }).toString(),
       ),
+    // Plain HTTP only: the raw-socket capacity load does not speak TLS.
     publishRequest: (topic, data) => {
       const body = new URLSearchParams({ topic, data }).toString();
       return `POST /.well-known/mercure HTTP/1.1\r\nHost: ${host}:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;

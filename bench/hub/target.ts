@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Agent, request } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 
 export interface Target {
@@ -63,7 +64,7 @@ export function treeRssBytes(pids: readonly number[]): number {
   return total;
 }
 
-/** A POST over a keep-alive agent; resolves on a 2xx answer, rejects otherwise. */
+/** A POST over a keep-alive agent (HTTPS when it is an https.Agent); resolves on a 2xx answer, rejects otherwise. */
 export function httpPost(
   agent: Agent,
   url: { host: string; port: number; path: string },
@@ -71,7 +72,7 @@ export function httpPost(
   body: string,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(
+    const req = (agent instanceof HttpsAgent ? httpsRequest : request)(
       {
         host: url.host,
         port: url.port,
