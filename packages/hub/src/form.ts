@@ -33,13 +33,22 @@ function fieldName(pair: string): string {
   }
 }
 
+/** Escapes of bytes 0x80 and above: only these can fail to be UTF-8. */
+const HIGH_ESCAPE = /%[89A-Fa-f][0-9A-Fa-f]/;
+
 /**
  * Decodes `text` as `URLSearchParams` does, after checking that every `%` starts an escape of two
  * hexadecimal digits and that the escaped bytes of every name and value are UTF-8.
  * `what` names the kind of field in messages: "form field", "query parameter".
  */
 export function parseForm(text: string, what: string): URLSearchParams {
-  if (!text.includes("%")) return new URLSearchParams(text);
+  // The common case (no escapes, or only ASCII ones, all well formed) costs two regex scans.
+  if (text.includes("%") && (MALFORMED_ESCAPE.test(text) || HIGH_ESCAPE.test(text))) checkPairs(text, what);
+  return new URLSearchParams(text);
+}
+
+/** Finds the pair whose escapes are malformed or not UTF-8, and says which. */
+function checkPairs(text: string, what: string): void {
   for (const pair of text.split("&")) {
     if (!pair.includes("%")) continue;
     const bad = MALFORMED_ESCAPE.exec(pair);
@@ -58,7 +67,6 @@ export function parseForm(text: string, what: string): URLSearchParams {
       }
     }
   }
-  return new URLSearchParams(text);
 }
 
 /** Decodes a body as UTF-8 text, refusing bytes that are not UTF-8 instead of replacing them. */
