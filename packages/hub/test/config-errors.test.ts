@@ -207,6 +207,28 @@ describe("ssekit hub names what the user wrote", () => {
     },
   );
 
+  test("MERCURE_ and SSEKIT_ variables that no command reads are warned about, not silently ignored", async () => {
+    let stderr = "";
+    const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+    const errors = {
+      write: (chunk: string) => {
+        stderr += chunk;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    const env = {
+      MERCURE_EXTRA_DIRECTIVES: "anonymous",
+      SSEKIT_PROT: "3000",
+      SSEKIT_HUB_URL: "http://localhost:3000/.well-known/mercure",
+      MERCURE_JWT_KEY: "tiny",
+    };
+    // The key is too short, so the command stops after warning, before it would listen.
+    await assert.rejects(hubCommand(["--port", "0"], { stdout: sink, stderr: errors, env }), CliUsageError);
+    assert.match(stderr, /ignoring MERCURE_EXTRA_DIRECTIVES, which is not a setting of this hub/);
+    assert.match(stderr, /ignoring SSEKIT_PROT/);
+    assert.doesNotMatch(stderr, /SSEKIT_HUB_URL|MERCURE_JWT_KEY/);
+  });
+
   test("a flag value starting with a dash explains how to pass it", () => {
     assert.throws(
       () => planHub(["--port", "-1"], {}),

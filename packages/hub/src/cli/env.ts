@@ -9,6 +9,21 @@ import { SETTINGS } from "./settings.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/** Variables the `ssekit` commands read besides the settings table: the config file, pub/sub's hub, debugging. */
+const OTHER_VARIABLES = ["SSEKIT_CONFIG", "SSEKIT_HUB_URL", "SSEKIT_DEBUG"];
+
+/**
+ * The `MERCURE_*` and `SSEKIT_*` variables that are set but that no command reads: a typo, or a
+ * setting of another Mercure hub (such as `MERCURE_EXTRA_DIRECTIVES`) that this one would
+ * silently ignore. Not an error (the environment may be shared), so `ssekit hub` warns.
+ */
+export function unknownVariables(env: Environment): string[] {
+  const known = new Set([...SETTINGS.flatMap((spec) => spec.env), ...OTHER_VARIABLES]);
+  return Object.keys(env)
+    .filter((name) => /^(MERCURE|SSEKIT)_/.test(name) && !known.has(name) && (env[name] ?? "") !== "")
+    .sort();
+}
+
 export function envLayer(env: Environment): Layer {
   const layer: Layer = {};
   for (const spec of SETTINGS) {

@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadHubCore } from "../core.js";
 import { devBanner } from "../dev.js";
+import { unknownVariables } from "../env.js";
 import { CliRuntimeError, CliUsageError } from "../errors.js";
 import { nameCoreSetting, toHubConfigInput } from "../hub-config.js";
 import type { CommandIo } from "../io.js";
@@ -83,6 +84,11 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
     return 0;
   }
   const { settings } = plan;
+  for (const variable of unknownVariables(io.env)) {
+    io.stderr.write(
+      `ssekit hub: ignoring ${variable}, which is not a setting of this hub (see ssekit hub --help)\n`,
+    );
+  }
   const input = toHubConfigInput(settings, plan.dev);
   const core = await loadHubCore();
   /** A core ConfigError names the flag or variable; anything else is a failure to start, without a stack. */
