@@ -126,6 +126,8 @@ async function openConnection(
     rejectUnauthorized: false,
     // Until the server's SETTINGS arrive, allow as many streams as this connection will open.
     peerMaxConcurrentStreams: cmd.streamsPerConnection,
+    // The generator must not be what refuses streams: lift the client's 10 MB per-connection bound.
+    maxSessionMemory: 1_000,
   });
   sessions.push(session);
   session.on("error", (error) => noteError(`connection: ${error.message}`));

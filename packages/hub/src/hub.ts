@@ -75,6 +75,8 @@ export interface Hub {
 }
 
 const PAGE = 1000;
+/** Streams (subscriptions) one HTTP/2 connection may hold at once; more wait for a free one. */
+export const MAX_STREAMS_PER_CONNECTION = 1000;
 const PRUNE_INTERVAL_MS = 10_000;
 
 function openStore(config: HubConfig): Store {
@@ -135,8 +137,16 @@ class HubImpl implements Hub {
     });
     const handler = (req: HubRequest, res: HubResponse) => this.handle(req, res);
     if (config.tls !== undefined) {
+      // Node advertises no stream limit, yet past ~10,000 streams on one connection its 10 MB
+      // per-connection memory bound refuses streams and then drops the whole connection; with a
+      // limit, clients and proxies queue or open another connection instead.
       const server = createSecureServer(
-        { cert: config.tls.cert, key: config.tls.key, allowHTTP1: true },
+        {
+          cert: config.tls.cert,
+          key: config.tls.key,
+          allowHTTP1: true,
+          settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION },
+        },
         handler,
       );
       server.on("session", (session) => {
