@@ -72,8 +72,11 @@ export function requestUrl(req: HubRequest): URL {
   const target = req.url ?? "/";
   let url: URL;
   try {
-    // An origin-form target is a path: "//a/b" is the path //a/b, not the host a.
-    url = target.startsWith("/") ? new URL(`http://hub.invalid${target}`) : new URL(target);
+    // An origin-form target is a path: "//a/b" is the path //a/b, not the host a. Others are
+    // absolute URLs, or "*" (OPTIONS * asks about the server), read as a path.
+    url = target.startsWith("/")
+      ? new URL(`http://hub.invalid${target}`)
+      : new URL(target, "http://hub.invalid/");
   } catch {
     throw new HttpError(400, `the request target ${JSON.stringify(target.slice(0, 200))} is not a valid URL`);
   }
@@ -199,9 +202,18 @@ export function commonHeaders(req: HubRequest, cors: readonly string[]): Record<
   return headers;
 }
 
-/** Answers a CORS preflight: 204 with the allowed methods and headers, or 403 for other origins. */
+/**
+ * Answers OPTIONS: a CORS preflight gets 204 with the allowed methods and headers, or 403 for an
+ * origin not allowed; an OPTIONS without Origin gets 204 with Allow.
+ */
 export function preflight(req: HubRequest, res: HubResponse, cors: readonly string[]): void {
   const headers = commonHeaders(req, cors);
+  if (req.headers.origin === undefined) {
+    // Not a CORS preflight (browsers always send Origin): a plain OPTIONS, answered with Allow.
+    res.writeHead(204, { ...headers, allow: "GET, HEAD, POST, OPTIONS" });
+    res.end();
+    return;
+  }
   if (headers["access-control-allow-origin"] === undefined) {
     sendText(
       res,

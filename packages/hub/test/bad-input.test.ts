@@ -499,6 +499,24 @@ describe("other routes", () => {
     }
   });
 
+  test("OPTIONS without an Origin is not a preflight: 204 with Allow, also for OPTIONS *", async () => {
+    const plain = await fetch(started.endpoint, { method: "OPTIONS" });
+    assert.equal(plain.status, 204);
+    assert.equal(plain.headers.get("allow"), "GET, HEAD, POST, OPTIONS");
+    const star = parseRaw(await rawExchange("OPTIONS * HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n"));
+    assert.equal(star.status, 204);
+    assert.match(star.headers, /allow: get, head, post, options/);
+    const evil = await fetch(started.endpoint, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example" },
+    });
+    await assertRefused(
+      evil,
+      403,
+      /origin https:\/\/evil\.example is not allowed by this hub's CORS origins/,
+    );
+  });
+
   test("/healthz and /metrics answer other methods with 405 and Allow", async () => {
     for (const path of ["/healthz", "/metrics"]) {
       const response = await fetch(`${started.url}${path}`, { method: "DELETE" });
