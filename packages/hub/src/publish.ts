@@ -1,7 +1,8 @@
 /**
- * Reads a publish request body (`application/x-www-form-urlencoded`: `topic` repeatable, `data`,
- * `private`, `id`, `type`, `retry`) into a validated `Update`. Every field is checked so that no
- * frame a client would read differently can reach a subscriber. Not responsible for authorization
+ * Reads a publish request body (`application/x-www-form-urlencoded`, strictly decoded as UTF-8:
+ * `topic` repeatable, `data`, `private`, `id`, `type`, `retry`) into a validated `Update`. Every
+ * field is checked so that no frame a client would read differently can reach a subscriber, and
+ * topics in the hub's own namespace are refused (403). Not responsible for authorization by token
  * or storage.
  */
 import { randomUUID } from "node:crypto";

@@ -1,8 +1,9 @@
 /**
  * Reads what a subscribe or poll request asks for from its query: the topic selectors of both
  * protocol generations (0.x `topic`, URI templates allowed; 1.0 `match`, exact, and
- * `match_urlpattern`) and the last event id (`Last-Event-ID` header, then 1.0 `last_event_id`,
- * then 0.x `lastEventID`). Not responsible for matching (topics.ts) or authorization (auth.ts).
+ * `match_urlpattern`, also spelled `matchExact` and `matchURLPattern`), bounded in number and
+ * length, and the last event id (`Last-Event-ID` header, then 1.0 `last_event_id`, then 0.x
+ * `lastEventID`). Not responsible for matching (topics.ts) or authorization (auth.ts).
  */
 import { HttpError, type HubRequest } from "./http.js";
 import { compileSelector, type Selector, SelectorError, type SelectorKind } from "./topics.js";
