@@ -148,7 +148,14 @@ async function idleMemory(
   }
 }
 
+/** Starts a server serving HTTPS with HTTP/2 with this certificate, for `maxStreams` subscribers. */
+type StartH2Target = (
+  tls: { readonly certPath: string; readonly keyPath: string },
+  maxStreams: number,
+) => Promise<Target | { skipped: string }>;
+
 interface H2Subscribers {
+  readonly name: string;
   readonly requested: number;
   readonly connections: number;
   /** Streams answered 200 with an event stream. */
@@ -169,10 +176,11 @@ interface H2Subscribers {
 
 /**
  * `connections` x `streamsPerConnection` subscribers of one topic over HTTP/2 (TLS, self-signed)
- * on one hub process; memory before and after they connect, then `updates` publishes (data
+ * on one server process (one nginx worker for Nchan); memory before and after they connect, then `updates` publishes (data
  * 1..updates, 100 ms apart) that every subscriber must receive in order.
  */
 export async function h2Subscribers(
+  start: StartH2Target,
   connections: number,
   streamsPerConnection: number,
   updates: number,
@@ -181,7 +189,7 @@ export async function h2Subscribers(
   const certificate = selfSignedCertificate();
   try {
     const tls = { certPath: certificate.certPath, keyPath: certificate.keyPath };
-    const target = await startOrSkip(() => startSsekitHub({ tls }), 0);
+    const target = await startOrSkip(() => start(tls, requested + 1_000), 0);
     if ("skipped" in target) return target.skipped;
     const pool = await H2Pool.start(Math.max(2, Math.ceil(requested / 12_500)));
     try {
@@ -212,6 +220,7 @@ export async function h2Subscribers(
       }
       const { counts } = await pool.waitForComplete(updates, connected.open, 60_000);
       const result: H2Subscribers = {
+        name: target.name,
         requested,
         connections,
         open: connected.open,
@@ -226,7 +235,7 @@ export async function h2Subscribers(
         deliveryMs: performance.now() - began,
       };
       console.error(
-        `bench hub: HTTP/2 ${result.open}/${requested} subscribers on ${connections} connections, ` +
+        `bench hub: ${target.name} HTTP/2 ${result.open}/${requested} subscribers on ${connections} connections, ` +
           `${result.errors} errors, ${result.events} events, ${result.complete} complete, ` +
           `${((after - before) / Math.max(1, result.open) / 1024).toFixed(1)} KiB/subscriber` +
           `${result.firstError ? ` (${result.firstError})` : ""}`,
@@ -395,7 +404,21 @@ export async function run(options: BenchOptions): Promise<Section> {
   const h2Connections = quick ? 10 : 100;
   const h2Streams = quick ? 300 : 500;
   const h2Updates = 5;
-  const h2 = await h2Subscribers(h2Connections, h2Streams, h2Updates);
+  // The hub advertises 1,000 streams per connection; Nchan is given the same (nginx's default is 128).
+  const h2Servers: { name: string; start: StartH2Target }[] = [
+    { name: "ssekit hub", start: (tls) => startSsekitHub({ tls }) },
+    { name: "Nchan", start: (tls, max) => startNchan(max, { tls: { ...tls, maxStreams: 1_000 } }) },
+  ];
+  const h2Results: H2Subscribers[] = [];
+  const h2Notes: string[] = [];
+  for (const server of h2Servers) {
+    const result = await h2Subscribers(server.start, h2Connections, h2Streams, h2Updates);
+    if (typeof result === "string") h2Notes.push(`${server.name} skipped: ${result}`);
+    else {
+      h2Results.push(result);
+      if (result.firstError !== undefined) h2Notes.push(`${server.name}: first error "${result.firstError}"`);
+    }
+  }
   tables.push({
     title: "Memory per idle subscriber (each on its own topic)",
     columns: ["server", "subscribers open", "RSS before MiB", "RSS after MiB", "KiB per subscriber"],
@@ -407,26 +430,28 @@ export async function run(options: BenchOptions): Promise<Section> {
   });
   const h2Requested = h2Connections * h2Streams;
   const http1PerSubscriber = memoryRows.find((r) => r[0] === "ssekit hub")?.[4];
-  const h2Rows =
-    typeof h2 === "string"
-      ? []
-      : [
-          [
-            "ssekit hub",
-            `${h2.open.toLocaleString("en-US")} of ${h2Requested.toLocaleString("en-US")}`,
-            h2.connections,
-            h2.errors,
-            `${h2.acknowledged} of ${h2.published}`,
-            `${h2.events.toLocaleString("en-US")} of ${(h2Requested * h2Updates).toLocaleString("en-US")}`,
-            h2.complete,
-            Math.round(h2.before / 2 ** 20),
-            Math.round(h2.after / 2 ** 20),
-            Number(((h2.after - h2.before) / Math.max(1, h2.open) / 1024).toFixed(1)),
-            Math.round(h2.deliveryMs),
-          ],
-        ];
+  const kibPerSubscriber = (r: H2Subscribers) => (r.after - r.before) / Math.max(1, r.open) / 1024;
+  const h2Rows = h2Results.map((h2) => [
+    h2.name,
+    `${h2.open.toLocaleString("en-US")} of ${h2Requested.toLocaleString("en-US")}`,
+    h2.connections,
+    h2.errors,
+    `${h2.acknowledged} of ${h2.published}`,
+    `${h2.events.toLocaleString("en-US")} of ${(h2Requested * h2Updates).toLocaleString("en-US")}`,
+    h2.complete,
+    Math.round(h2.before / 2 ** 20),
+    Math.round(h2.after / 2 ** 20),
+    Number(kibPerSubscriber(h2).toFixed(1)),
+    Math.round(h2.deliveryMs),
+  ]);
+  const ourH2 = h2Results.find((r) => r.name === "ssekit hub");
+  const theirH2 = h2Results.find((r) => r.name !== "ssekit hub");
+  if (ourH2 !== undefined && theirH2 !== undefined)
+    h2Notes.unshift(
+      `Memory per idle subscriber, ssekit hub / Nchan: ${(kibPerSubscriber(ourH2) / kibPerSubscriber(theirH2)).toFixed(2)}x.`,
+    );
   tables.push({
-    title: `${h2Requested.toLocaleString("en-US")} subscribers on one hub process (HTTP/2 over TLS)`,
+    title: `${h2Requested.toLocaleString("en-US")} subscribers on one process (HTTP/2 over TLS)`,
     columns: [
       "server",
       "subscribers open",
@@ -442,15 +467,11 @@ export async function run(options: BenchOptions): Promise<Section> {
     ],
     rows: h2Rows,
     notes: [
-      `One hub process (\`ssekit hub --tls-cert --tls-key\`, a self-signed certificate made with openssl for the run, memory store, anonymous subscribers, subscription events on as by default) and ${h2Requested.toLocaleString("en-US")} subscribers of one topic: ${h2Connections} HTTP/2 connections x ${h2Streams} streams, opened by load-generator processes with node:http2 \`connect()\`. A subscriber counts as open when its stream is answered 200 \`text/event-stream\`.`,
-      `Memory: the hub's RSS with every subscriber connected and idle, minus before, per subscriber (it includes the subscription event each connection publishes into the history). ${typeof http1PerSubscriber === "number" ? `The HTTP/1.1 figure of the table above, same run: ${http1PerSubscriber} KiB per subscriber (one connection each, each on its own topic).` : ""}`,
+      `One server process with a self-signed certificate made with openssl for the run: the hub as \`ssekit hub --tls-cert --tls-key\` (memory store, anonymous subscribers, subscription events on as by default), Nchan as one nginx worker with \`listen ssl http2\` and \`http2_max_concurrent_streams 1000\`. ${h2Requested.toLocaleString("en-US")} subscribers of one topic: ${h2Connections} HTTP/2 connections x ${h2Streams} streams, opened by load-generator processes with node:http2 \`connect()\`. A subscriber counts as open when its stream is answered 200 \`text/event-stream\`.`,
+      `Memory: the server's RSS with every subscriber connected and idle, minus before, per subscriber (for the hub it includes the subscription event each connection publishes into the history). ${typeof http1PerSubscriber === "number" ? `The HTTP/1.1 figure of the table above, same run: ${http1PerSubscriber} KiB per subscriber (one connection each, each on its own topic).` : ""}`,
       `Then ${h2Updates} updates (data 1..${h2Updates}, 100 ms apart) are published over HTTPS; a subscriber is complete when it received exactly 1..${h2Updates}, in order. Errors are publish failures, stream resets or refusals, connection errors and subscribers that saw an update out of order. The time runs from the first publish until every subscriber had the last.`,
       `Over HTTP/1.1 each subscriber is a connection and a file descriptor, so one process serves at most its open-file limit (\`ulimit -n\`; the hard limit here is ${limit.toLocaleString("en-US")}); over HTTP/2 the ${h2Requested.toLocaleString("en-US")} streams need ${h2Connections} descriptors.`,
-      ...(typeof h2 === "string"
-        ? [`ssekit hub skipped: ${h2}`]
-        : h2.firstError
-          ? [`First error: ${h2.firstError}`]
-          : []),
+      ...h2Notes,
     ],
   });
   return { name: "hub", tables };

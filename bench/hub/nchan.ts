@@ -2,13 +2,15 @@
  * The Nchan baseline for the hub benchmark: finds nginx and the Nchan dynamic module, writes an
  * nginx.conf into a temporary directory (one worker, like the single ssekit hub process; a
  * publisher location and an EventSource subscriber location keyed by `?id=`), runs
- * `nginx -p DIR -c nginx.conf -g 'daemon off;'` as a child and stops it. Returns undefined with
+ * `nginx -p DIR -c nginx.conf -g 'daemon off;'` as a child and stops it; HTTPS with HTTP/2 when
+ * given a certificate. Returns undefined with
  * the reason when nginx or the module is not installed, so the benchmark can skip with a note.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, httpPost, type Target } from "./target.js";
@@ -38,8 +40,30 @@ function findNchanModule(): string | undefined {
   );
 }
 
+export interface NchanOptions {
+  /**
+   * Serve HTTPS with HTTP/2 (`listen ... ssl http2`, nginx 1.22 syntax) with this certificate and
+   * key, allowing `maxStreams` streams per connection (nginx's default is 128). Default: plain HTTP/1.1.
+   */
+  readonly tls?: { readonly certPath: string; readonly keyPath: string; readonly maxStreams: number };
+}
+
 /** The nginx.conf for a one-worker Nchan on 127.0.0.1:port, writing only under the prefix. */
-export function nchanConfig(modulePath: string, port: number, maxConnections: number): string {
+export function nchanConfig(
+  modulePath: string,
+  port: number,
+  maxConnections: number,
+  options: NchanOptions = {},
+): string {
+  const { tls } = options;
+  // Each HTTP/2 stream takes one of nginx's worker_connections, like a connection does.
+  const listen =
+    tls === undefined
+      ? `listen 127.0.0.1:${port};`
+      : `listen 127.0.0.1:${port} ssl http2;
+    ssl_certificate ${tls.certPath};
+    ssl_certificate_key ${tls.keyPath};
+    http2_max_concurrent_streams ${tls.maxStreams};`;
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   return `load_module ${modulePath};
 ${root ? "user root root;\n" : ""}worker_processes 1;
@@ -58,7 +82,7 @@ http {
   scgi_temp_path temp/scgi;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:${port};
+    ${listen}
     location = /pub {
       nchan_publisher;
       nchan_channel_id $arg_id;
@@ -73,7 +97,10 @@ http {
 `;
 }
 
-export async function startNchan(maxConnections: number): Promise<Target | { skipped: string }> {
+export async function startNchan(
+  maxConnections: number,
+  options: NchanOptions = {},
+): Promise<Target | { skipped: string }> {
   const nginx = findNginx();
   if (!nginx) return { skipped: "nginx is not installed" };
   const modulePath = findNchanModule();
@@ -82,7 +109,7 @@ export async function startNchan(maxConnections: number): Promise<Target | { ski
   mkdirSync(join(prefix, "logs"));
   mkdirSync(join(prefix, "temp"));
   const port = await freePort();
-  writeFileSync(join(prefix, "nginx.conf"), nchanConfig(modulePath, port, maxConnections));
+  writeFileSync(join(prefix, "nginx.conf"), nchanConfig(modulePath, port, maxConnections, options));
   const quoted = [nginx, "-p", `${prefix}/`, "-c", "nginx.conf", "-g", "daemon off;"]
     .map((a) => `'${a}'`)
     .join(" ");
@@ -97,7 +124,10 @@ export async function startNchan(maxConnections: number): Promise<Target | { ski
   child.stderr?.on("data", (chunk: Buffer) => {
     errors += chunk.toString("utf8");
   });
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const agent =
+    options.tls === undefined
+      ? new Agent({ keepAlive: true, maxSockets: 64 })
+      : new HttpsAgent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: false });
   const host = "127.0.0.1";
   const stop = async () => {
     agent.destroy();
