@@ -186,7 +186,12 @@ describe("ssekit hub names what the user wrote", () => {
       await hubUsageError(["--jwt-key", KEY, "--tls-cert", cert, "--tls-key", otherKey], {}, "--tls-key");
       await hubUsageError(["--jwt-key", KEY, "--tls-cert", key, "--tls-key", key], {}, "--tls-cert");
       await hubUsageError(["--jwt-key", KEY, "--store", `sqlite:${notDatabase}`], {}, "--store");
-      await hubUsageError(["--jwt-key", KEY], { SSEKIT_STORE: `sqlite:${aFile}/hub.db` }, "SSEKIT_STORE");
+      const inTheWay = await hubUsageError(
+        ["--jwt-key", KEY],
+        { SSEKIT_STORE: `sqlite:${aFile}/hub.db` },
+        "SSEKIT_STORE",
+      );
+      assert.match(inTheWay, /a file that is not a directory is in the way/);
       await hubUsageError(
         ["--jwt-key", KEY, "--tls-cert", join(dir, "none.pem"), "--tls-key", key],
         {},

@@ -48,7 +48,13 @@ function prepareStore(settings: ResolvedSettings): void {
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      // mkdir reports a file standing where a directory should be as EEXIST; say it plainly.
+      const exists = (error as { code?: unknown }).code === "EEXIST";
+      const reason = exists
+        ? "a file that is not a directory is in the way"
+        : error instanceof Error
+          ? error.message
+          : String(error);
       throw new CliUsageError(
         "BAD_CONFIG",
         `${nameSetting(settings, "store")}: cannot create the directory of ${path} (${reason})`,
