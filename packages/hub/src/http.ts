@@ -162,11 +162,10 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
  * where node would answer with no body. For the server's `clientError` event.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (
-    error.code === "ECONNRESET" ||
-    !socket.writable ||
-    ("bytesWritten" in socket && socket.bytesWritten !== 0)
-  ) {
+  // As node does: answer unless a response on this connection has begun (it would be corrupted).
+  // `_httpMessage` is node's in-flight response of the socket; null between keep-alive requests.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
     return;
   }

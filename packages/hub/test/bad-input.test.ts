@@ -388,6 +388,32 @@ describe("malformed HTTP", () => {
   }
 });
 
+describe("malformed HTTP on a kept-alive connection", () => {
+  test("a malformed request after a completed response still gets its reason", async () => {
+    const socket = connect(Number(new URL(started.url).port), "127.0.0.1");
+    try {
+      let received = "";
+      socket.setEncoding("utf8");
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      const firstAnswered = new Promise<void>((resolve) => {
+        socket.on("data", (chunk: string) => {
+          received += chunk;
+          if (received.includes("\r\n\r\nok\n")) resolve();
+        });
+      });
+      socket.write("GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n");
+      await firstAnswered;
+      socket.write("GET /healthz HTTP/1.1\r\nHost: hub\r\nContent-Length: x\r\n\r\n");
+      await closed;
+      const second = parseRaw(received.slice(received.indexOf("ok\n") + 3));
+      assert.equal(second.status, 400, received);
+      assert.match(second.body, /malformed HTTP request/);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
 describe("subscribe queries", () => {
   const sub = (query: string) => fetch(`${started.endpoint}?${query}`);
 
