@@ -1,10 +1,12 @@
 /**
  * Topic selectors: does a topic match a selector? The kinds of the Mercure protocol: `*` (every
  * topic), URI templates (RFC 6570 expressions read as patterns, used by 0.x `topic` and in JWT
- * claims), exact strings (1.0 `match`), and URL Patterns (1.0 `match_urlpattern`, urlpattern.ts).
+ * claims, matched by template.ts), exact strings (1.0 `match`), and URL Patterns (1.0
+ * `match_urlpattern`, urlpattern.ts).
  * Compiled patterns are cached. Not responsible for deciding who may see what (auth.ts).
  */
 
+import { compileTemplate, TemplateSyntaxError } from "./template.js";
 import { compileUrlPattern } from "./urlpattern.js";
 
 export type SelectorKind = "template" | "exact" | "urlpattern";
@@ -28,56 +30,6 @@ export interface Selector {
   matches(topic: string): boolean;
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-
-// RFC 6570 section 1.5: unreserved characters and percent-encoded octets; reserved adds gen/sub-delims.
-const UNRESERVED = "(?:[A-Za-z0-9\\-._~]|%[0-9A-Fa-f]{2})";
-const RESERVED = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})";
-
-/** The regular expression for one `{...}` expression read as a pattern (RFC 6570 section 3.2). */
-function expression(body: string): string {
-  const operator = /^[+#./;?&]/.test(body) ? body[0] : "";
-  const list = `${UNRESERVED}*(?:,${UNRESERVED}*)*`;
-  switch (operator) {
-    case "+":
-      return `${RESERVED}*`;
-    case "#":
-      return `(?:#${RESERVED}*)?`;
-    case ".":
-      return `(?:\\.${UNRESERVED}*)*`;
-    case "/":
-      return `(?:/${UNRESERVED}*)*`;
-    case ";":
-      return `(?:;${UNRESERVED}+(?:=${list})?)*`;
-    case "?":
-      return `(?:\\?${RESERVED}*)?`;
-    case "&":
-      return `(?:&${RESERVED}*)?`;
-    default:
-      return list;
-  }
-}
-
-function compileTemplate(text: string): RegExp {
-  let source = "";
-  let rest = text;
-  for (;;) {
-    const open = rest.indexOf("{");
-    if (open === -1) break;
-    const close = rest.indexOf("}", open);
-    if (close === -1) throw new SelectorError(text, "an expression opened with { is not closed with }");
-    const body = rest.slice(open + 1, close);
-    if (
-      !/^[+#./;?&]?[A-Za-z0-9_.%]+(?::[1-9][0-9]*|\*)?(?:,[A-Za-z0-9_.%]+(?::[1-9][0-9]*|\*)?)*$/.test(body)
-    ) {
-      throw new SelectorError(text, `"{${body}}" is not an RFC 6570 expression`);
-    }
-    source += escapeRegExp(rest.slice(0, open)) + expression(body);
-    rest = rest.slice(close + 1);
-  }
-  return new RegExp(`^${source}${escapeRegExp(rest)}$`);
-}
-
 const cache = new Map<string, Selector>();
 /** Selectors compiled here that match their own text and nothing else. */
 const exactSelectors = new WeakSet<Selector>();
@@ -88,6 +40,26 @@ export function exactTopic(selector: Selector): string | undefined {
 }
 
 const CACHE_LIMIT = 10_000;
+
+/**
+ * The same selector, remembering its last answer: a dispatch asks every subscriber of a shared
+ * pattern about the same topic in a row, so the pattern runs once per topic, not once per subscriber.
+ */
+function rememberLast(selector: Selector): Selector {
+  let lastTopic: string | undefined;
+  let lastAnswer = false;
+  return {
+    text: selector.text,
+    kind: selector.kind,
+    matches: (topic) => {
+      if (topic !== lastTopic) {
+        lastAnswer = selector.matches(topic);
+        lastTopic = topic;
+      }
+      return lastAnswer;
+    },
+  };
+}
 
 /** Compiles a selector (cached). Throws `SelectorError` when it cannot be compiled. */
 export function compileSelector(text: string, kind: SelectorKind = "template"): Selector {
@@ -107,10 +79,16 @@ export function compileSelector(text: string, kind: SelectorKind = "template"): 
     } catch (error) {
       throw new SelectorError(text, `not a URL Pattern: ${(error as Error).message}`);
     }
-    selector = { text, kind, matches: (topic) => topic === text || test(topic) };
+    selector = rememberLast({ text, kind, matches: (topic) => topic === text || test(topic) });
   } else {
-    const pattern = compileTemplate(text);
-    selector = { text, kind, matches: (topic) => topic === text || pattern.test(topic) };
+    let test: (topic: string) => boolean;
+    try {
+      test = compileTemplate(text);
+    } catch (error) {
+      if (error instanceof TemplateSyntaxError) throw new SelectorError(text, error.message);
+      throw error;
+    }
+    selector = rememberLast({ text, kind, matches: (topic) => topic === text || test(topic) });
   }
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, selector);
