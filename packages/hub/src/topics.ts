@@ -7,7 +7,7 @@
  */
 
 import { compileTemplate, TemplateSyntaxError } from "./template.js";
-import { compileUrlPattern } from "./urlpattern.js";
+import { compileUrlPattern, PatternTooComplexError } from "./urlpattern.js";
 
 export type SelectorKind = "template" | "exact" | "urlpattern";
 
@@ -77,6 +77,7 @@ export function compileSelector(text: string, kind: SelectorKind = "template"): 
     try {
       test = compileUrlPattern(text);
     } catch (error) {
+      if (error instanceof PatternTooComplexError) throw new SelectorError(text, error.message);
       throw new SelectorError(text, `not a URL Pattern: ${(error as Error).message}`);
     }
     selector = rememberLast({ text, kind, matches: (topic) => topic === text || test(topic) });

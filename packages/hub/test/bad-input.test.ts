@@ -454,6 +454,46 @@ describe("URI templates from subscribers", () => {
   });
 });
 
+describe("URL Patterns from subscribers", () => {
+  const head = (pattern: string) =>
+    fetch(`${started.endpoint}?match_urlpattern=${encodeURIComponent(pattern)}`, { method: "HEAD" });
+
+  test("patterns whose backtracking could run for minutes are 400 with the reason", async () => {
+    // "*:a*:b*:c*:d" against a 200-character topic ran for over a minute before this bound.
+    for (const pattern of ["*:a*:b*:c*:d", "/:a-:b-:c", "/{:a}*"]) {
+      await assertRefused(
+        await fetch(`${started.endpoint}?match_urlpattern=${encodeURIComponent(pattern)}`),
+        400,
+        /more than 2 groups .* between two "\/"/,
+      );
+    }
+    await assertRefused(
+      await fetch(`${started.endpoint}?match_urlpattern=${encodeURIComponent("/*/a/*/b/*")}`),
+      400,
+      /at most 2 \* wildcards/,
+    );
+    await assertRefused(
+      await fetch(`${started.endpoint}?match_urlpattern=${encodeURIComponent("/:id(a+b+)")}`),
+      400,
+      /at most one quantifier/,
+    );
+  });
+
+  test("common patterns stay accepted", async () => {
+    for (const pattern of [
+      "https://example.com/books/:id",
+      "https://example.com/books/:id(\\d+)",
+      "https://*.example.com/*",
+      "/users/:uid/books/:id.:format",
+      "/books{/:part}?",
+      "/files/:path+",
+    ]) {
+      const response = await head(pattern);
+      assert.equal(response.status, 200, `${pattern}: ${response.status}`);
+    }
+  });
+});
+
 describe("malformed HTTP", () => {
   const requests: [string, string, number, RegExp][] = [
     ["an invalid method", "HELLO / HTTP/1.1\r\nHost: hub\r\n\r\n", 400, /malformed HTTP request/],
