@@ -175,7 +175,7 @@ const LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"];
 /** The longest delay node's timers take; a longer one fires after 1 ms instead. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** RFC 7518 section 3.2: an HMAC key at least as long as the hash output. */
-const HMAC_MIN_BYTES: Readonly<Record<HmacAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+export const HMAC_MIN_BYTES: Readonly<Record<HmacAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
 function positiveInt(setting: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;

@@ -6,6 +6,7 @@
  * decisions (it uses the subscriber's `accepts`-style predicate it is given).
  */
 import { HttpError, type HubRequest, type HubResponse, sendJson } from "./http.js";
+import { checkedLastEventId } from "./selectors.js";
 import type { Store, StoredUpdate } from "./stores/store.js";
 
 export const POLL_BATCH = 1000;
@@ -34,7 +35,7 @@ const toEvent = (u: StoredUpdate): PollEvent => ({ type: u.type ?? "message", da
 function lastEventIdOf(req: HubRequest, query: URLSearchParams): string | undefined {
   for (const name of ["lastEventID", "last_event_id"]) {
     const value = query.get(name);
-    if (value !== null && value !== "") return value;
+    if (value !== null && value !== "") return checkedLastEventId(name, value);
   }
   const header = req.headers["last-event-id"];
   return typeof header === "string" && header !== "" ? header : undefined;

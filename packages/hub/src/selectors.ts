@@ -90,11 +90,14 @@ export function requestedLastEventId(req: HubRequest, query: URLSearchParams): s
   if (typeof header === "string" && header !== "") return header;
   for (const name of ["last_event_id", "lastEventID"]) {
     const value = query.get(name);
-    if (value !== null && value !== "") {
-      if (ID_CONTROL.test(value))
-        throw new HttpError(400, `"${name}" must not contain control characters, as no event id does`);
-      return value;
-    }
+    if (value !== null && value !== "") return checkedLastEventId(name, value);
   }
   return undefined;
+}
+
+/** `value` of the last-event-id parameter `name`; 400 when it has a control character no id can carry. */
+export function checkedLastEventId(name: string, value: string): string {
+  if (ID_CONTROL.test(value))
+    throw new HttpError(400, `"${name}" must not contain control characters, as no event id does`);
+  return value;
 }

@@ -601,6 +601,11 @@ describe("subscribe queries", () => {
       400,
       /"last_event_id" must not contain control/,
     );
+    await assertRefused(
+      await sub("topic=/a&poll=1&timeout=0&lastEventID=%0Aid"),
+      400,
+      /"lastEventID" must not contain control/,
+    );
   });
 
   test("a parameter in the reserved match namespace that names no matcher type is 400", async () => {

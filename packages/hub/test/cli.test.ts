@@ -149,6 +149,17 @@ describe("ssekit token", () => {
   test("without any key exits 2 naming --key", { timeout: 15_000 }, async () => {
     assertUsageError(await runCli(["token"]), "--key");
   });
+
+  test(
+    "a key shorter than the algorithm needs exits 2 naming --key and the minimum",
+    { timeout: 15_000 },
+    async () => {
+      const result = await runCli(["token", "--key", "short"]);
+      assertUsageError(result, "--key");
+      assert.match(result.stderr, /HS256 secret must be at least 32 bytes \(got 5\)/);
+      assertUsageError(await runCli(["token", "--key", KEY, "--alg", "HS512"]), "64 bytes");
+    },
+  );
 });
 
 describe("ssekit hub, pub and sub", () => {

@@ -2,6 +2,8 @@
  * `ssekit token`: prints a Mercure JWT signed with a shared secret, for curl, scripts and
  * development. Not responsible for production token issuance (use your identity provider).
  */
+
+import { HMAC_MIN_BYTES } from "../../config.js";
 import { parseCommandArgs, stringFlag, stringFlags } from "../args.js";
 import { CliUsageError } from "../errors.js";
 import { publisherKey, subscriberKey } from "../hub-url.js";
@@ -59,12 +61,21 @@ export async function tokenCommand(argv: readonly string[], io: CommandIo): Prom
   }
   const ttlText = stringFlag(args, "ttl");
   const algText = stringFlag(args, "alg");
+  const alg = algText === undefined ? "HS256" : parseHmacAlgorithm(algText, "--alg");
+  // A hub refuses to start with a shorter secret (RFC 7518 section 3.2), so never mint with one.
+  const bytes = Buffer.byteLength(key);
+  if (bytes < HMAC_MIN_BYTES[alg]) {
+    throw new CliUsageError(
+      "BAD_VALUE",
+      `ssekit token: --key: an ${alg} secret must be at least ${HMAC_MIN_BYTES[alg]} bytes (got ${bytes}); generate one with: openssl rand -base64 ${HMAC_MIN_BYTES[alg]}`,
+    );
+  }
   const token = await mintToken({
     key,
     publish: publish.length > 0 ? publish : undefined,
     subscribe: subscribe.length > 0 ? subscribe : undefined,
     ttlMs: ttlText === undefined ? undefined : parseDuration(ttlText, "--ttl"),
-    alg: algText === undefined ? undefined : parseHmacAlgorithm(algText, "--alg"),
+    alg,
   });
   io.stdout.write(`${token}\n`);
   return 0;
