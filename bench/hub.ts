@@ -415,7 +415,7 @@ export async function run(options: BenchOptions): Promise<Section> {
     const result = await h2Subscribers(server.start, h2Connections, h2Streams, h2Updates);
     if (typeof result === "string") h2Notes.push(`${server.name} skipped: ${result}`);
     else {
-      h2Results.push(result);
+      h2Results.push({ ...result, name: server.name });
       if (result.firstError !== undefined) h2Notes.push(`${server.name}: first error "${result.firstError}"`);
     }
   }
