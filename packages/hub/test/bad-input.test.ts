@@ -150,6 +150,8 @@ describe("publish bodies", () => {
       "https://hub.example.com/.well-known/mercure/subscriptions/x/y",
       "/books/../.well-known/mercure/subscriptions/x/y",
       ".well-known/mercure",
+      "/books/%2e%2E/.well-known/mercure/subscriptions/x/y",
+      "https://hub.example.com\\.well-known\\mercure",
     ];
     for (const topic of forged) {
       await assertRefused(
