@@ -35,7 +35,7 @@ import { requestedLastEventId, requestedSelectors } from "./selectors.js";
 import { MemoryStore } from "./stores/memory.js";
 import { SqliteStore } from "./stores/sqlite.js";
 import { DuplicateIdError, type Store, type StoredUpdate, type Update } from "./stores/store.js";
-import { dispatchOf, Subscriber } from "./subscriber.js";
+import { dispatchOf, Subscriber, type SubscriberHost } from "./subscriber.js";
 import {
   documentsOf,
   SUBSCRIPTIONS_PATH,
@@ -120,6 +120,10 @@ class HubImpl implements Hub {
   readonly #ui: UiHandler | undefined;
   #ticker: Ticker | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
+  /** One timer writes every subscriber's heartbeat: none per subscriber. */
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Shared by every subscriber of this hub. */
+  readonly #subscriberHost: SubscriberHost;
   #closing: Promise<void> | undefined;
   #signalClosing: () => void = () => undefined;
   readonly #closingSignal: Promise<void>;
@@ -158,10 +162,27 @@ class HubImpl implements Hub {
       this.server = createHttpServer(handler);
     }
     this.server.on("clientError", answerClientError);
+    const sockets = this.#sockets;
+    // One listener for every socket (`this` is the socket): no closure per connection.
+    function forgetSocket(this: Socket): void {
+      sockets.delete(this);
+    }
     this.server.on("connection", (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.on("close", () => this.#sockets.delete(socket));
+      sockets.add(socket);
+      socket.on("close", forgetSocket);
     });
+    this.#subscriberHost = {
+      maxBufferedBytes: config.maxBufferedBytes,
+      onClose: (subscriber, reason) => this.#removeSubscriber(subscriber, reason),
+      onDeliver: (count) => this.metrics.delivered.inc(count),
+    };
+    if (config.heartbeatMs > 0) {
+      // Each subscriber's first heartbeat comes within one interval of subscribing, then one per interval.
+      this.#heartbeatTimer = setInterval(() => {
+        for (const subscriber of this.#subscribers) subscriber.heartbeat();
+      }, config.heartbeatMs);
+      this.#heartbeatTimer.unref();
+    }
     if (config.ui) {
       const key = config.publisherKey;
       const devToken =
@@ -206,10 +227,12 @@ class HubImpl implements Hub {
   }
 
   handle(req: HubRequest, res: HubResponse): void {
-    this.#route(req, res).catch((error: unknown) => this.#fail(res, error));
+    this.#route(req, res).catch((error: unknown) => this.#fail(req, res, error));
   }
 
-  #fail(res: HubResponse, error: unknown): void {
+  #fail(req: HubRequest, res: HubResponse, error: unknown): void {
+    // Discovery and CORS headers, which an event stream request had not set yet.
+    if (!res.headersSent) setHeaders(res, commonHeaders(req, this.config.cors));
     if (error instanceof HttpError) {
       sendText(res, error.status, error.message, error.headers);
     } else if (error instanceof AuthError) {
@@ -229,8 +252,12 @@ class HubImpl implements Hub {
       preflight(req, res, this.config.cors);
       return;
     }
-    setHeaders(res, commonHeaders(req, this.config.cors));
+    const common = commonHeaders(req, this.config.cors);
     const path = url.pathname;
+    // An event stream passes these to writeHead instead: headers set before writeHead stay in the
+    // response (a dictionary of [name, value] arrays) for as long as the stream is open. Errors
+    // get them in #fail.
+    if (!(path === MERCURE_PATH && method === "GET")) setHeaders(res, common);
     if (path === MERCURE_PATH) {
       if (method === "GET" || method === "HEAD") {
         const poll = url.searchParams.get("poll");
@@ -239,8 +266,10 @@ class HubImpl implements Hub {
             400,
             `"poll" must be 1 to poll, or left out to stream (got "${poll.slice(0, 40)}")`,
           );
-        if (poll === "1") await this.#poll(req, res, url);
-        else await this.#subscribe(req, res, url);
+        if (poll === "1") {
+          setHeaders(res, common);
+          await this.#poll(req, res, url);
+        } else await this.#subscribe(req, res, url, common);
       } else if (method === "POST") {
         await this.#publishRoute(req, res, url);
       } else {
@@ -292,7 +321,12 @@ class HubImpl implements Hub {
     return this.#subscriberVerifier.verify(found.token);
   }
 
-  async #subscribe(req: HubRequest, res: HubResponse, url: URL): Promise<void> {
+  async #subscribe(
+    req: HubRequest,
+    res: HubResponse,
+    url: URL,
+    common: Readonly<Record<string, string>>,
+  ): Promise<void> {
     const selectors = requestedSelectors(url.searchParams);
     const rights = await this.#subscriberRights(req, url.searchParams);
     const requested = requestedLastEventId(req, url.searchParams);
@@ -310,16 +344,7 @@ class HubImpl implements Hub {
       res.end();
       return;
     }
-    const subscriber = new Subscriber({
-      req,
-      res,
-      selectors,
-      rights,
-      heartbeatMs: this.config.heartbeatMs,
-      maxBufferedBytes: this.config.maxBufferedBytes,
-      onClose: (s, reason) => this.#removeSubscriber(s, reason),
-      onDeliver: (count) => this.metrics.delivered.inc(count),
-    });
+    const subscriber = new Subscriber(res, selectors, rights, this.#subscriberHost);
     // Live first (held in the subscriber's buffer), then history: no gap, and seq dedupes.
     this.#subscribers.add(subscriber);
     this.metrics.connections.inc();
@@ -333,6 +358,7 @@ class HubImpl implements Hub {
       reconciled = result.kind === "found" ? requested : "earliest";
     }
     const headers: Record<string, string> = {
+      ...common,
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
@@ -341,7 +367,7 @@ class HubImpl implements Hub {
       "mercure-last-event-id": reconciled,
     };
     if (!isHttp2(req)) headers.connection = "keep-alive";
-    subscriber.open(headers, `:\nretry: ${this.config.retryMs}\n\n`);
+    subscriber.open(req, headers, `:\nretry: ${this.config.retryMs}\n\n`);
     this.#log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
     if (this.config.subscriptions) void this.#announce(subscriber, true);
     let page = first;
@@ -492,6 +518,7 @@ class HubImpl implements Hub {
   async #shutdown(retryMs: number): Promise<void> {
     this.#ticker?.stop();
     clearInterval(this.#pruneTimer);
+    clearInterval(this.#heartbeatTimer);
     this.#signalClosing();
     const closed = new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();

@@ -90,6 +90,30 @@ class ResponseSink implements Sink {
   }
 }
 
+/** The newest response head seen; the next identical one is replaced by it. */
+let sharedHead = "";
+/** Whether `_header` is a plain writable field of responses, learnt from the first one. */
+let headIsData: boolean | undefined;
+
+/**
+ * Node keeps an HTTP/1.1 response's status line and headers (`_header`) for the life of the
+ * connection, built by one string concatenation per piece: a tree of some thirty cons strings,
+ * about 1 KiB per subscriber. Reading a character makes V8 flatten it into one string of about
+ * 0.3 KiB, and the tree becomes garbage; a head equal to the previous stream's (same headers and
+ * ids, same `Date` second) is replaced by that same string, so such streams share one. Called once
+ * the head is on the socket; Node does not read it again for this response.
+ */
+function compactHead(res: ServerResponse): void {
+  const target = res as { _header?: unknown };
+  const head = target._header;
+  if (typeof head !== "string" || head.charCodeAt(0) !== 0x48) return; // the "H" of "HTTP/1.1"
+  headIsData ??= Object.getOwnPropertyDescriptor(res, "_header")?.writable === true;
+  if (head === sharedHead) {
+    // Only where Node keeps it as a plain field (a Node that made it an accessor keeps its own).
+    if (headIsData) target._header = sharedHead;
+  } else sharedHead = head;
+}
+
 /**
  * Starts an event stream: writes the status, `headers` and `preamble` through the response (so
  * the headers are on the socket), then returns the sink for everything after: direct chunked
@@ -103,6 +127,7 @@ export function openStream(
 ): Sink {
   res.writeHead(200, headers);
   writeChunk(res, preamble);
+  if (res instanceof ServerResponse) compactHead(res);
   if (
     res instanceof ServerResponse &&
     req.method === "GET" &&

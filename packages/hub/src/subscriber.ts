@@ -31,19 +31,35 @@ export function dispatchOf(update: StoredUpdate): Dispatch {
   return new Dispatch(update);
 }
 
-export interface SubscriberOptions {
-  readonly req: HubRequest;
-  readonly res: HubResponse;
-  readonly selectors: readonly Selector[];
-  readonly rights: Rights;
-  readonly heartbeatMs: number;
+/**
+ * What every subscriber of one hub shares: its send-buffer bound and the hub's callbacks. One
+ * object per hub, so that a subscriber holds no options object or closures of its own.
+ */
+export interface SubscriberHost {
+  /** Unflushed bytes past which a subscriber is disconnected as a slow consumer. */
   readonly maxBufferedBytes: number;
-  readonly onClose: (subscriber: Subscriber, reason: string) => void;
+  /** Called once when the subscriber closes, with why. */
+  onClose(subscriber: Subscriber, reason: string): void;
   /** Called with how many updates were written from history and from the held buffer (live fan-out counts its own). */
-  readonly onDeliver: (count: number) => void;
+  onDeliver(count: number): void;
 }
 
 const HEARTBEAT = new Frame(encodeComment());
+
+const subscriberOf = Symbol("ssekit.hub.subscriber");
+type Tagged = HubResponse & { [subscriberOf]?: Subscriber | undefined };
+
+// One listener function for every response, finding its subscriber through a symbol: no closure per subscriber.
+function onResponseClose(this: Tagged): void {
+  const subscriber = this[subscriberOf];
+  this[subscriberOf] = undefined;
+  subscriber?.close("client went away");
+}
+
+// Shared by every expiry timer (the subscriber is the timer's argument): no closure per subscriber.
+function expire(subscriber: Subscriber): void {
+  subscriber.close("token expired");
+}
 
 export class Subscriber {
   /** `urn:uuid:...`, the subscriber's id in the subscriptions API. */
@@ -51,31 +67,31 @@ export class Subscriber {
   readonly selectors: readonly Selector[];
   readonly rights: Rights;
   readonly #res: HubResponse;
-  readonly #options: SubscriberOptions;
+  readonly #host: SubscriberHost;
   /** Set by `open`; nothing is written before. */
   #sink: Sink | undefined;
   /** Live updates held while replaying; undefined once live. */
   #pending: Dispatch[] | undefined = [];
   #lastSeq = 0;
   #closed = false;
-  #heartbeat: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
 
-  constructor(options: SubscriberOptions) {
-    this.#options = options;
-    this.#res = options.res;
-    this.selectors = options.selectors;
-    this.rights = options.rights;
-    this.#res.on("close", () => this.close("client went away"));
-    if (options.heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => this.#write(HEARTBEAT), options.heartbeatMs);
-      this.#heartbeat.unref();
-    }
-    const expiresAt = options.rights.expiresAt;
+  /**
+   * Heartbeats are not the subscriber's: the hub calls `heartbeat()` on every subscriber from one
+   * timer. A token with an expiry gets a timer that closes the stream when it expires.
+   */
+  constructor(res: HubResponse, selectors: readonly Selector[], rights: Rights, host: SubscriberHost) {
+    this.#res = res;
+    this.#host = host;
+    this.selectors = selectors;
+    this.rights = rights;
+    (res as Tagged)[subscriberOf] = this;
+    res.on("close", onResponseClose);
+    const expiresAt = rights.expiresAt;
     if (expiresAt !== undefined) {
       // setTimeout takes at most 2^31-1 ms; a token valid longer than ~24 days is re-checked then.
       const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2_147_483_647);
-      this.#expiry = setTimeout(() => this.close("token expired"), delay);
+      this.#expiry = setTimeout(expire, delay, this);
       this.#expiry.unref();
     }
   }
@@ -88,10 +104,15 @@ export class Subscriber {
     return canReceive(update, this.selectors, this.rights);
   }
 
-  /** Writes the status, `headers` and `preamble`; updates and heartbeats follow. */
-  open(headers: Readonly<Record<string, string>>, preamble: string): void {
+  /** Writes the status, `headers` and `preamble` in answer to `req`; updates and heartbeats follow. */
+  open(req: HubRequest, headers: Readonly<Record<string, string>>, preamble: string): void {
     if (this.#closed || this.#sink !== undefined) return;
-    this.#sink = openStream(this.#options.req, this.#res, headers, preamble);
+    this.#sink = openStream(req, this.#res, headers, preamble);
+  }
+
+  /** Writes a heartbeat comment (once open; a slow consumer is disconnected instead). */
+  heartbeat(): void {
+    this.#write(HEARTBEAT);
   }
 
   /** A live update: written now (true), or held until replay has finished, or skipped (false). */
@@ -111,7 +132,7 @@ export class Subscriber {
       if (this.#closed) break;
       if (this.accepts(update) && this.#send(dispatchOf(update))) written++;
     }
-    if (written > 0) this.#options.onDeliver(written);
+    if (written > 0) this.#host.onDeliver(written);
   }
 
   /** Replay is over: sends the held live updates not already replayed, then goes live. */
@@ -120,7 +141,7 @@ export class Subscriber {
     this.#pending = undefined;
     let written = 0;
     for (const dispatch of pending) if (this.#send(dispatch)) written++;
-    if (written > 0) this.#options.onDeliver(written);
+    if (written > 0) this.#host.onDeliver(written);
   }
 
   #send(dispatch: Dispatch): boolean {
@@ -132,7 +153,7 @@ export class Subscriber {
   #write(frame: Frame): boolean {
     const sink = this.#sink;
     if (this.#closed || sink === undefined) return false;
-    if (sink.buffered() > this.#options.maxBufferedBytes) {
+    if (sink.buffered() > this.#host.maxBufferedBytes) {
       this.close("slow consumer: send buffer full");
       this.#res.destroy();
       return false;
@@ -147,9 +168,9 @@ export class Subscriber {
     if (retryMs !== undefined && !this.#res.writableEnded)
       this.#sink?.write(new Frame(encodeBytes({ retry: retryMs })));
     this.#closed = true;
-    clearInterval(this.#heartbeat);
     clearTimeout(this.#expiry);
+    (this.#res as Tagged)[subscriberOf] = undefined;
     if (!this.#res.writableEnded) this.#res.end();
-    this.#options.onClose(this, reason);
+    this.#host.onClose(this, reason);
   }
 }
