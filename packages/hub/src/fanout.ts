@@ -11,8 +11,12 @@ import { exactTopic } from "./topics.js";
 
 export class Fanout implements Iterable<Subscriber> {
   readonly #all = new Set<Subscriber>();
-  /** Subscribers with only exact selectors, under each of their topics. */
-  readonly #byTopic = new Map<string, Set<Subscriber>>();
+  /**
+   * Subscribers with only exact selectors, under each of their topics: the subscriber itself while
+   * it is the topic's only one (most topics have one: a Set each would cost some 0.2 KiB), a Set from
+   * the second on.
+   */
+  readonly #byTopic = new Map<string, Subscriber | Set<Subscriber>>();
   /** Subscribers with at least one pattern selector: tested on every update. */
   readonly #patterns = new Set<Subscriber>();
 
@@ -33,12 +37,10 @@ export class Fanout implements Iterable<Subscriber> {
       return;
     }
     for (const topic of topics) {
-      let set = this.#byTopic.get(topic);
-      if (set === undefined) {
-        set = new Set();
-        this.#byTopic.set(topic, set);
-      }
-      set.add(subscriber);
+      const here = this.#byTopic.get(topic);
+      if (here === undefined) this.#byTopic.set(topic, subscriber);
+      else if (here instanceof Set) here.add(subscriber);
+      else if (here !== subscriber) this.#byTopic.set(topic, new Set([here, subscriber]));
     }
   }
 
@@ -47,10 +49,12 @@ export class Fanout implements Iterable<Subscriber> {
     if (!this.#all.delete(subscriber)) return false;
     if (this.#patterns.delete(subscriber)) return true;
     for (const topic of topicsOf(subscriber) ?? []) {
-      const set = this.#byTopic.get(topic);
-      if (set === undefined) continue;
-      set.delete(subscriber);
-      if (set.size === 0) this.#byTopic.delete(topic);
+      const here = this.#byTopic.get(topic);
+      if (here === subscriber) this.#byTopic.delete(topic);
+      else if (here instanceof Set) {
+        here.delete(subscriber);
+        if (here.size === 0) this.#byTopic.delete(topic);
+      }
     }
     return true;
   }
@@ -63,21 +67,26 @@ export class Fanout implements Iterable<Subscriber> {
     // An update on several topics may find one subscriber under more than one of them.
     const seen = topics.length > 1 ? new Set<Subscriber>() : undefined;
     for (const topic of topics) {
-      const set = this.#byTopic.get(topic);
-      if (set === undefined) continue;
-      for (const subscriber of set) {
-        if (seen !== undefined) {
-          if (seen.has(subscriber)) continue;
-          seen.add(subscriber);
-        }
-        if (subscriber.accepts(update) && subscriber.deliver(dispatch)) written++;
-      }
+      const here = this.#byTopic.get(topic);
+      if (here === undefined) continue;
+      if (here instanceof Set) {
+        for (const subscriber of here) if (offer(subscriber, dispatch, seen)) written++;
+      } else if (offer(here, dispatch, seen)) written++;
     }
     for (const subscriber of this.#patterns) {
       if (subscriber.accepts(update) && subscriber.deliver(dispatch)) written++;
     }
     return written;
   }
+}
+
+/** Delivers `dispatch` to `subscriber` if it accepts it and `seen` does not have it yet; true when written. */
+function offer(subscriber: Subscriber, dispatch: Dispatch, seen: Set<Subscriber> | undefined): boolean {
+  if (seen !== undefined) {
+    if (seen.has(subscriber)) return false;
+    seen.add(subscriber);
+  }
+  return subscriber.accepts(dispatch.update) && subscriber.deliver(dispatch);
 }
 
 /** The distinct exact topics of a subscriber, or undefined when one of its selectors is a pattern. */
