@@ -83,7 +83,8 @@ export class Subscriber {
   constructor(res: HubResponse, selectors: readonly Selector[], rights: Rights, host: SubscriberHost) {
     this.#res = res;
     this.#host = host;
-    this.selectors = selectors;
+    // An exact-size copy: an array built by push keeps room for some sixteen more (0.1 KiB).
+    this.selectors = selectors.slice();
     this.rights = rights;
     (res as Tagged)[subscriberOf] = this;
     res.on("close", onResponseClose);

@@ -31,12 +31,25 @@ export interface Selector {
 }
 
 const cache = new Map<string, Selector>();
-/** Selectors compiled here that match their own text and nothing else. */
-const exactSelectors = new WeakSet<Selector>();
+
+/**
+ * A selector that matches its own text and nothing else. Made afresh each time, not cached: it
+ * costs nothing to compile, and a method on the prototype instead of a closure keeps each one of
+ * an idle subscriber's selectors to one small object.
+ */
+class ExactSelector implements Selector {
+  constructor(
+    readonly text: string,
+    readonly kind: SelectorKind,
+  ) {}
+  matches(topic: string): boolean {
+    return topic === this.text;
+  }
+}
 
 /** The one topic `selector` matches when it matches only that topic, else undefined (a pattern). */
 export function exactTopic(selector: Selector): string | undefined {
-  return exactSelectors.has(selector) ? selector.text : undefined;
+  return selector instanceof ExactSelector ? selector.text : undefined;
 }
 
 const CACHE_LIMIT = 10_000;
@@ -61,17 +74,16 @@ function rememberLast(selector: Selector): Selector {
   };
 }
 
-/** Compiles a selector (cached). Throws `SelectorError` when it cannot be compiled. */
+/** Compiles a selector (patterns are cached). Throws `SelectorError` when it cannot be compiled. */
 export function compileSelector(text: string, kind: SelectorKind = "template"): Selector {
+  if (kind === "exact" || (kind === "template" && text !== "*" && !text.includes("{")))
+    return new ExactSelector(text, kind);
   const key = `${kind}\u0000${text}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
   let selector: Selector;
-  if (text === "*" && kind !== "exact") {
+  if (text === "*") {
     selector = { text, kind, matches: () => true };
-  } else if (kind === "exact" || (kind === "template" && !text.includes("{"))) {
-    selector = { text, kind, matches: (topic) => topic === text };
-    exactSelectors.add(selector);
   } else if (kind === "urlpattern") {
     let test: (topic: string) => boolean;
     try {

@@ -29,6 +29,16 @@ export interface StoredUpdate extends Update {
 }
 
 /**
+ * `text`, made one flat string: text built by concatenation (JSON.stringify's output too) is a tree
+ * of pieces in V8, which a history holding many updates would keep as such. Reading a character
+ * flattens it in place, once; a flat string is returned as is.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
+}
+
+/**
  * The stored form of `update`. Fields are spelled out rather than spread: every stored update gets
  * one object shape, built without the generic copy a spread of a differently shaped object takes.
  */
@@ -36,7 +46,7 @@ export function storedUpdate(update: Update, seq: number, time: number): StoredU
   return {
     id: update.id,
     topics: update.topics,
-    data: update.data,
+    data: flat(update.data),
     private: update.private,
     type: update.type,
     retry: update.retry,
