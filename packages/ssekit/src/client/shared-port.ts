@@ -3,8 +3,10 @@
  * participant to the worker's connection over a MessagePort, holds a Web Lock while attached (so
  * the worker learns when the tab is gone, even if it crashed), says goodbye on `pagehide` and
  * attaches again when the page comes back from the back/forward cache. When the worker cannot
- * start (a load error, or no answer within 10 s), it hands over to the leader path. The messages
- * it sends are `TabMessage`s. Not responsible for the worker itself (shared-worker.ts).
+ * start (a load error, or no answer within 10 s), it hands over to the leader path. When the
+ * worker says the tab is `behind` (back from the cache after more events than the worker keeps),
+ * it leaves the worker for a connection of its own that resumes from the tab's last event id. The
+ * messages it sends are `TabMessage`s. Not responsible for the worker itself (shared-worker.ts).
  */
 import type { ConnectionOptions } from "./connection.js";
 import { locks, type Participant, type Relay } from "./shared-relay.js";
@@ -22,6 +24,12 @@ export interface PortableOptions extends Omit<ConnectionOptions, "fetch" | "head
 export type TabMessage =
   | { readonly k: "attach"; readonly options: PortableOptions; readonly lock: string | null }
   | { readonly k: "detach" };
+
+/**
+ * What the worker sends to a tab: the relays, and `behind` when the tab came back after more events
+ * than the worker keeps for replay (it then resumes from its last event id on its own).
+ */
+export type WorkerMessage = Relay | { readonly k: "behind" };
 
 interface SharedWorkerLike {
   readonly port: MessagePort;
@@ -52,7 +60,9 @@ export function portableOptions(options: ConnectionOptions): PortableOptions | u
 /**
  * The SharedWorker path. The tab holds a Web Lock of its own while attached (so the worker learns
  * when the tab is gone, even if it crashed) and says goodbye on `pagehide`, attaching again if
- * the page comes back from the back/forward cache. `fallback` runs when the worker cannot start.
+ * the page comes back from the back/forward cache. `fallback` runs when the worker cannot start;
+ * `resume` when the worker no longer has every event the tab missed (it must connect on its own
+ * with the participant's last event id: another tab leading could not replay).
  */
 export function joinWorker(
   Worker: SharedWorkerConstructor,
@@ -60,6 +70,7 @@ export function joinWorker(
   options: PortableOptions,
   self: Participant,
   fallback: () => void,
+  resume: () => void,
 ): void {
   let worker: SharedWorkerLike;
   try {
@@ -121,13 +132,17 @@ export function joinWorker(
   const startTimer = setTimeout(giveUp, WORKER_START_TIMEOUT);
 
   worker.addEventListener("error", giveUp);
-  port.onmessage = (message: MessageEvent<Relay>) => {
+  port.onmessage = (message: MessageEvent<WorkerMessage>) => {
     if (self.closed) return;
     if (!started) {
       started = true;
       clearTimeout(startTimer);
     }
-    self.receive(message.data);
+    if (message.data.k === "behind") {
+      // The worker no longer has all we missed: our own connection, with our Last-Event-ID.
+      teardown();
+      resume();
+    } else self.receive(message.data);
   };
   if (hasPageEvents) {
     globalThis.addEventListener("pagehide", onPageHide);

@@ -57,7 +57,14 @@ export function startSharedConnection(
   const Worker = typeof shared === "object" && !customFetch ? sharedWorkerConstructor() : undefined;
   const portable = Worker !== undefined ? portableOptions(options) : undefined;
   if (typeof shared === "object" && Worker !== undefined && portable !== undefined) {
-    joinWorker(Worker, workerUrl(shared.worker), portable, self, () => joinLeader(options, self));
+    joinWorker(
+      Worker,
+      workerUrl(shared.worker),
+      portable,
+      self,
+      () => joinLeader(options, self),
+      () => joinAlone(options, self),
+    );
   } else joinLeader(options, self);
   return { close: () => self.stop() };
 }
@@ -71,6 +78,20 @@ function workerUrl(worker: string | URL): string {
       `init.shared.worker must be the URL of the ssekit shared worker script (got ${JSON.stringify(String(worker))})`,
     );
   }
+}
+
+/**
+ * A connection of this tab's own that resumes from the participant's last event id, for a tab the
+ * worker could not replay to. Through the participant, so an event it already has is dropped and
+ * `open` is not reported twice.
+ */
+function joinAlone(options: ConnectionOptions, self: Participant): void {
+  if (self.closed) return;
+  const own = startConnection(
+    { ...options, lastEventId: self.lastEventId },
+    relayingSink(self.lastEventId, () => {}, self),
+  );
+  self.cleanup = () => own.close();
 }
 
 /** The leader path; without Web Locks or BroadcastChannel (Node) a direct connection. */

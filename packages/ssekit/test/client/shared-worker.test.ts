@@ -1,9 +1,9 @@
 // Tab sharing through a SharedWorker (`shared: { worker }`) in Chromium, on an HTTP/1.1 origin:
 // ten tabs receive every event over ONE connection (counted at the server) that the worker holds,
 // so closing the first tab costs nothing (no reconnect at all); the connection closes when the
-// last tab leaves, also when a tab vanishes without saying goodbye; and where SharedWorker is
-// missing or its script does not load, the tabs still share one connection through the Web Locks
-// leader.
+// last tab leaves, also when a tab vanishes without saying goodbye; a tab back from the
+// back/forward cache gets what it missed; and where SharedWorker is missing or its script does not
+// load, the tabs still share one connection through the Web Locks leader.
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -111,6 +111,78 @@ describe("shared: { worker } in Chromium", { timeout: 90000 }, () => {
     assert.deepEqual(await seen(second), [next]);
     assert.deepEqual(await seen(first), [before, next]);
     assert.equal(streamRequests().length, 1);
+  });
+
+  // What the client hears from the browser when its page goes into, and comes back from, the
+  // back/forward cache: the page stays alive here, so what it receives meanwhile is observable.
+  const hide = (tab: Page) =>
+    tab.evaluate(`dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true }))`);
+  const show = (tab: Page) =>
+    tab.evaluate(`dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true }))`);
+
+  test("a tab back from the back/forward cache gets the events it missed, once, in order, before live ones, on the same connection", async () => {
+    const one = await openTab(WORKER);
+    const two = await openTab(WORKER);
+    const expected: string[] = [];
+    await publishAndCheck([one, two], expected, 3);
+
+    await hide(two);
+    for (let i = 0; i < 5; i++) expected.push(server.publish(`while hidden ${i + 1}`));
+    await one.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
+    assert.deepEqual(await seen(one), expected);
+    assert.deepEqual(await seen(two), expected.slice(0, 3), "detached: the hidden tab heard none of them");
+
+    await show(two);
+    await two.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
+    assert.deepEqual(await seen(two), expected, "the missed events, replayed in order");
+    await publishAndCheck([one, two], expected, 2);
+    assert.equal(streamRequests().length, 1, "still the one connection");
+    assert.equal(server.openStreams(), 1);
+    for (const tab of [one, two]) {
+      assert.equal(await tab.evaluate("globalThis.opens"), 1);
+      assert.equal(await tab.evaluate("globalThis.errors"), 0);
+    }
+
+    // A second stay in the cache, with nothing sent meanwhile: nothing replayed, nothing repeated.
+    await hide(two);
+    await show(two);
+    await publishAndCheck([one, two], expected, 1);
+  });
+
+  test("a tab back after more events than the worker keeps resumes on a connection of its own from its last event id", async () => {
+    const one = await openTab(WORKER);
+    const two = await openTab(WORKER);
+    const expected: string[] = [];
+    await publishAndCheck([one, two], expected, 2);
+
+    await hide(two);
+    for (let i = 0; i < 600; i++) expected.push(server.publish(`while hidden ${i + 1}`));
+    await one.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
+    assert.equal((await seen(two)).length, 2, "detached: the hidden tab heard none of them");
+
+    await show(two);
+    await two.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
+    assert.deepEqual(await seen(two), expected, "every missed event, replayed by the server, in order");
+    assert.equal(server.openStreams(), 2, "the worker's connection and the tab's own");
+    assert.equal(streamRequests().at(-1)?.lastEventId, expected[1]?.split(":")[0], "with Last-Event-ID");
+    await publishAndCheck([one, two], expected, 2);
+    assert.equal(await two.evaluate("globalThis.errors"), 0);
+    assert.equal(await two.evaluate("globalThis.opens"), 1);
+  });
+
+  test("the last tab back from the back/forward cache opens a new connection that resumes from its last event id", async () => {
+    const tab = await openTab(WORKER);
+    const expected: string[] = [];
+    await publishAndCheck([tab], expected, 2);
+    await hide(tab);
+    await server.waitForStreams((open) => open === 0);
+    for (let i = 0; i < 3; i++) expected.push(server.publish(`while hidden ${i + 1}`));
+    await show(tab);
+    await tab.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
+    assert.deepEqual(await seen(tab), expected, "replayed by the server");
+    assert.equal(streamRequests().length, 2);
+    assert.equal(streamRequests().at(-1)?.lastEventId, expected[1]?.split(":")[0], "with Last-Event-ID");
+    await publishAndCheck([tab], expected, 1);
   });
 
   test("the last tab closing its source ends the connection, and a new tab starts a new one", async () => {
