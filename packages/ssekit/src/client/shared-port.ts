@@ -86,6 +86,8 @@ export function joinWorker(
   let releaseLock: (() => void) | undefined;
   let started = false;
   let attached = false;
+  /** Between `pagehide` and `pageshow`: neither attached nor holding the lock. */
+  let hidden = false;
   /** This tab is done with the worker: closed, or fell back to the leader. */
   let left = false;
 
@@ -103,9 +105,36 @@ export function joinWorker(
     attached = false;
     port.postMessage({ k: "detach" } satisfies TabMessage);
   };
-  const onPageHide = () => detach();
+  /** Attaches, with the lock held first where there are locks, so the worker can never take it first. */
+  const join = () => {
+    if (!manager || lock === null) {
+      attach();
+      return;
+    }
+    manager
+      .request(lock, {}, () => {
+        if (left || self.closed || hidden) return Promise.resolve();
+        attach();
+        return new Promise<void>((resolve) => {
+          releaseLock = resolve;
+        });
+      })
+      .catch(() => {});
+  };
+  // HTML lists held locks and lock requests among the reasons not to keep a page in the
+  // back/forward cache ("lock"), so the lock goes with the goodbye and is taken again before the
+  // attach on `pageshow`. The worker's watch is then granted: a no-op, as the port is detached
+  // already, and the next attach watches again.
+  const onPageHide = () => {
+    hidden = true;
+    detach();
+    releaseLock?.();
+    releaseLock = undefined;
+  };
   const onPageShow = (event: Event) => {
-    if ((event as { persisted?: boolean }).persisted) attach();
+    if (!(event as { persisted?: boolean }).persisted || !hidden) return;
+    hidden = false;
+    join();
   };
   const page = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
   const hasPageEvents =
@@ -150,18 +179,7 @@ export function joinWorker(
   }
   self.cleanup = teardown;
 
-  if (manager && lock !== null) {
-    // Attach only once the lock is ours, so the worker can never take it first.
-    manager
-      .request(lock, {}, () => {
-        if (left || self.closed) return Promise.resolve();
-        attach();
-        return new Promise<void>((resolve) => {
-          releaseLock = resolve;
-        });
-      })
-      .catch(() => {});
-  } else attach();
+  join();
 }
 
 function uniqueId(): string {

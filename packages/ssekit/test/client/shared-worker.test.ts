@@ -6,10 +6,16 @@
 // load, the tabs still share one connection through the Web Locks leader.
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { EventSource } from "ssekit/client";
 import type { TabMessage } from "../../src/client/shared-port.js";
-import { bundleClientGlobal, bundleSharedWorker, injectClient, launchChromium } from "../support/browser.js";
+import {
+  bundleClientGlobal,
+  bundleSharedWorker,
+  CHROMIUM,
+  injectClient,
+  launchChromium,
+} from "../support/browser.js";
 import { type SharingOrigin, startSharingOrigin } from "./shared-worker-support.js";
 
 let browser: Browser;
@@ -120,13 +126,29 @@ describe("shared: { worker } in Chromium", { timeout: 90000 }, () => {
   const show = (tab: Page) =>
     tab.evaluate(`dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true }))`);
 
+  /**
+   * Resolves once the origin has `held` tab locks held and `pending` requested besides tab 1's
+   * (which holds its own, the worker waiting for it); asks the lock manager again on each answer.
+   */
+  const tabLocks = (held: number, pending: number) => `(async () => {
+    const mine = (list) => list.filter((l) => l.name.startsWith("ssekit-tab:")).length;
+    for (let asked = 0; asked < 10000; asked++) {
+      const state = await navigator.locks.query();
+      if (mine(state.held) === ${held} + 1 && mine(state.pending) === ${pending} + 1) return true;
+    }
+    return false;
+  })()`;
+
   test("a tab back from the back/forward cache gets the events it missed, once, in order, before live ones, on the same connection", async () => {
     const one = await openTab(WORKER);
     const two = await openTab(WORKER);
     const expected: string[] = [];
     await publishAndCheck([one, two], expected, 3);
 
+    // Hidden, the tab holds no lock (a held lock can keep a page out of the cache); shown again,
+    // it holds it and the worker waits for it, so a crash is noticed as before.
     await hide(two);
+    assert.equal(await two.evaluate(tabLocks(0, 0)), true, "hidden: no lock held or awaited for it");
     for (let i = 0; i < 5; i++) expected.push(server.publish(`while hidden ${i + 1}`));
     await one.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
     assert.deepEqual(await seen(one), expected);
@@ -135,6 +157,7 @@ describe("shared: { worker } in Chromium", { timeout: 90000 }, () => {
     await show(two);
     await two.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
     assert.deepEqual(await seen(two), expected, "the missed events, replayed in order");
+    assert.equal(await two.evaluate(tabLocks(1, 1)), true, "back: its lock held, the worker waiting");
     await publishAndCheck([one, two], expected, 2);
     assert.equal(streamRequests().length, 1, "still the one connection");
     assert.equal(server.openStreams(), 1);
@@ -324,6 +347,55 @@ describe("shared: { worker } in Chromium", { timeout: 90000 }, () => {
       "the worker was tried",
     );
     await publishAndCheck(tabs, [], 3);
+  });
+});
+
+describe("shared: { worker } in Chromium with its back/forward cache on", { timeout: 90000 }, () => {
+  // Playwright turns the cache off by default; real navigations here put the page in it.
+  let cachingBrowser: Browser;
+  before(async () => {
+    cachingBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      ignoreDefaultArgs: ["--disable-back-forward-cache"],
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"],
+    });
+  });
+  after(async () => {
+    await cachingBrowser?.close();
+  });
+
+  test("a tab that navigates away and back is restored from the cache and gets the events sent meanwhile, on the same connection", async () => {
+    const caching = await cachingBrowser.newContext();
+    try {
+      const tabs: Page[] = [];
+      for (let i = 0; i < 2; i++) {
+        const page = await caching.newPage();
+        await page.goto(`${server.origin}/page`);
+        await injectClient(page, client);
+        await page.evaluate(subscribe(WORKER));
+        await page.waitForFunction("globalThis.source.readyState === 1");
+        tabs.push(page);
+      }
+      const [one, two] = tabs;
+      assert.ok(one && two);
+      const expected: string[] = [];
+      await publishAndCheck([one, two], expected, 3);
+
+      await two.goto(`${server.origin}/page?elsewhere`);
+      for (let i = 0; i < 5; i++) expected.push(server.publish(`while away ${i + 1}`));
+      await one.waitForFunction(`globalThis.seen.length >= ${expected.length}`);
+      await two.goBack({ waitUntil: "commit" });
+      // Only a page restored from the cache still has the client and what it recorded.
+      await two.waitForFunction(
+        `globalThis.seen !== undefined && globalThis.seen.length >= ${expected.length}`,
+      );
+      assert.deepEqual(await seen(two), expected);
+      await publishAndCheck([one, two], expected, 2);
+      assert.equal(streamRequests().length, 1, "still the one connection");
+      assert.equal(server.openStreams(), 1);
+    } finally {
+      await caching.close();
+    }
   });
 });
 
