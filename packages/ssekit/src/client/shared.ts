@@ -7,7 +7,8 @@
  * - a leader tab (`shared: true`), elected with Web Locks (held for the leader's life, freed by the
  *   browser when its tab goes), relaying over a BroadcastChannel. When it goes, the next tab in
  *   the lock queue takes over and resumes with the last event id it saw, so the server replays
- *   what was missed.
+ *   what was missed. A tab leaves on `pagehide` too, and back from the back/forward cache it
+ *   resumes on a connection of its own.
  * Either way each participant (shared-relay.ts) drops events whose id it has already seen and
  * reports open, events and errors exactly as a direct connection would. Not responsible for the
  * connection itself (connection.ts) or the public object (event-source.ts).
@@ -110,8 +111,10 @@ function joinLeader(options: ConnectionOptions, self: Participant): void {
   let release: (() => void) | undefined;
   let open = false;
 
+  /** This tab left the shared connection (closed, or its page was hidden). */
+  let left = false;
   const post = (message: Relay) => {
-    if (!self.closed) channel.postMessage(message);
+    if (!self.closed && !left) channel.postMessage(message);
   };
 
   function lead(): Promise<void> {
@@ -137,7 +140,9 @@ function joinLeader(options: ConnectionOptions, self: Participant): void {
     } else self.receive(message.data);
   };
 
-  self.cleanup = () => {
+  const leave = () => {
+    if (left) return;
+    left = true;
     connection?.close();
     connection = undefined;
     abort.abort();
@@ -145,8 +150,36 @@ function joinLeader(options: ConnectionOptions, self: Participant): void {
     channel.close();
   };
 
+  // A page that may go into the back/forward cache leaves on `pagehide`: a hidden leader would keep
+  // the lock (and the other tabs would hear nothing until it came back), and a hidden follower's
+  // channel would keep receiving. Back from the cache it has missed events that the leader cannot
+  // replay, so it resumes on a connection of its own with its Last-Event-ID (loses nothing).
+  const page = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+  const hasPageEvents =
+    typeof page.addEventListener === "function" && typeof page.removeEventListener === "function";
+  const onPageHide = () => leave();
+  const onPageShow = (event: Event) => {
+    if (!left || self.closed || !(event as { persisted?: boolean }).persisted) return;
+    removePageListeners();
+    joinAlone(options, self);
+  };
+  const removePageListeners = () => {
+    if (!hasPageEvents) return;
+    globalThis.removeEventListener("pagehide", onPageHide);
+    globalThis.removeEventListener("pageshow", onPageShow);
+  };
+  if (hasPageEvents) {
+    globalThis.addEventListener("pagehide", onPageHide);
+    globalThis.addEventListener("pageshow", onPageShow);
+  }
+
+  self.cleanup = () => {
+    leave();
+    removePageListeners();
+  };
+
   manager.request(key, { signal: abort.signal }, lead).catch(() => {
-    // Aborted while waiting in the queue: this participant closed before it had to lead.
+    // Aborted while waiting in the queue: this participant left before it had to lead.
   });
   channel.postMessage({ k: "hello" } satisfies Relay);
 }
