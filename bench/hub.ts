@@ -10,8 +10,9 @@
  * seconds. Targets: 50,000 concurrent subscribers in one process; delivered events/s at least
  * Nchan's at p99 under 100 ms.
  */
+
+import { selfSignedCertificate } from "../packages/hub/test/tls-support.js";
 import { publishCapacity } from "./hub/capacity.js";
-import { selfSignedCertificate } from "./hub/certificate.js";
 import { countOf, quantile } from "./hub/histogram.js";
 import { startNchan } from "./hub/nchan.js";
 import { publishAtRate } from "./hub/publisher.js";

@@ -2,19 +2,15 @@
 // every malformed request gets a 4xx with a one-line text/plain reason, and nothing it carried is
 // stored or dispatched.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { connect as connectHttp2 } from "node:http2";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import fc from "fast-check";
 import { FormEncodingError, parseForm } from "../src/form.js";
 import { compileTemplate } from "../src/template.js";
 import { Collector, publish, publisherToken, publishOk, type Started, startHub } from "./hub-support.js";
+import { selfSignedCertificate } from "./tls-support.js";
 
 let started: Started;
 before(async () => {
@@ -206,33 +202,10 @@ describe("publish bodies", () => {
   test(
     "over HTTP/2, a body that never finishes is answered 408 and its stream is reset",
     { timeout: 20_000 },
-    async (t) => {
-      const dir = mkdtempSync(join(tmpdir(), "ssekit-bad-input-"));
+    async () => {
+      const certificate = selfSignedCertificate();
       try {
-        const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-        try {
-          await promisify(execFile)("openssl", [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-          ]);
-        } catch {
-          t.skip("openssl is not installed");
-          return;
-        }
-        const tls = { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
+        const tls = { cert: certificate.cert, key: certificate.key };
         const secure = await startHub({ anonymous: true, bodyTimeoutMs: 300, tls });
         const session = connectHttp2(secure.url, { rejectUnauthorized: false });
         try {
@@ -263,7 +236,7 @@ describe("publish bodies", () => {
           await secure.hub.close();
         }
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        certificate.dispose();
       }
     },
   );

@@ -1,16 +1,14 @@
 /**
  * Shared pieces of the hub's browser tests: launching the system Chromium through playwright-core
  * (never a downloaded browser), saving screenshots under test-output/, a self-signed certificate
- * made with openssl, a TCP proxy that can drop every connection to simulate a network outage, and
+ * (tls-support.ts), a TCP proxy that can drop every connection to simulate a network outage, and
  * reading the hub's figures from /metrics. Not a test file itself.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
@@ -42,44 +40,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-export interface Certificate {
-  readonly cert: string;
-  readonly key: string;
-  /** Removes the temporary files. */
-  dispose(): void;
-}
-
-/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl now. */
-export function selfSignedCertificate(): Certificate {
-  const dir = mkdtempSync(join(tmpdir(), "ssekit-cert-"));
-  const keyPath = join(dir, "key.pem");
-  const certPath = join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    { stdio: "ignore" },
-  );
-  const certificate = { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8") };
-  return { ...certificate, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { type Certificate, selfSignedCertificate } from "./tls-support.js";
 
 export interface DroppingProxy {
   /** The proxy's base URL, to open pages on. */

@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { EventSource } from "eventsource";
 import { decodeJwt, jwtVerify } from "jose";
 import { type CliProcess, runCli, spawnCli, startHub } from "./cli-process.js";
+import { selfSignedCertificate } from "./tls-support.js";
 
 const KEY = "cli-test-secret-cli-test-secret-0123";
 const TOPIC = "https://example.test/books/1";
@@ -285,30 +286,9 @@ describe("ssekit hub, pub and sub", () => {
   });
 
   test("listens with TLS on HTTP/2 and HTTP/1.1", { timeout: 30_000 }, async (t) => {
-    const cert = join(dir, "tls-cert.pem");
-    const key = join(dir, "tls-key.pem");
-    try {
-      await promisify(execFile)("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-      ]);
-    } catch {
-      t.skip("openssl is not installed");
-      return;
-    }
+    const certificate = selfSignedCertificate();
+    t.after(() => certificate.dispose());
+    const { certPath: cert, keyPath: key } = certificate;
     const server = await hub(["--jwt-key", KEY, "--anonymous", "--tls-cert", cert, "--tls-key", key]);
     assert.match(server.url, /^https:/);
     const curl = (flag: string) =>

@@ -2,20 +2,19 @@
 // reaches the core through `createHub` or the command line (flag, variable, config file), and
 // never as a stack trace or as a hub that starts and fails at its first client.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import { hubCommand } from "../src/cli/commands/hub.js";
 import { CliUsageError } from "../src/cli/errors.js";
 import type { CommandIo } from "../src/cli/io.js";
 import { planHub } from "../src/cli/plan.js";
 import { ConfigError, createHub, type HubConfigInput, resolveConfig } from "../src/index.js";
 import { runCli } from "./cli-process.js";
+import { type Certificate, selfSignedCertificate } from "./tls-support.js";
 
 const KEY = "config-errors-secret-config-errors-secret";
 const dir = mkdtempSync(join(tmpdir(), "ssekit-config-errors-"));
@@ -58,34 +57,17 @@ async function hubUsageError(argv: string[], env: Record<string, string>, mentio
 let cert = "";
 let key = "";
 let otherKey = "";
-before(async () => {
-  const make = async (prefix: string) => {
-    const keyPath = join(dir, `${prefix}-key.pem`);
-    const certPath = join(dir, `${prefix}-cert.pem`);
-    await promisify(execFile)("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-    ]);
-    return { keyPath, certPath };
-  };
-  const one = await make("one");
-  const two = await make("two");
+const certificates: Certificate[] = [];
+before(() => {
+  const one = selfSignedCertificate();
+  const two = selfSignedCertificate();
+  certificates.push(one, two);
   cert = one.certPath;
   key = one.keyPath;
   otherKey = two.keyPath;
+});
+after(() => {
+  for (const certificate of certificates) certificate.dispose();
 });
 
 describe("resolveConfig refuses what could not work", () => {

@@ -1,8 +1,8 @@
 // The hub's other endpoints over real sockets: subscriptions API and events, polling, CORS and
 // discovery, health and metrics, graceful close, and HTTP/2 over TLS.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:http2";
 import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { Collector, publishOk, readStream, type Started, startHub, token } from "./hub-support.js";
+import { selfSignedCertificate } from "./tls-support.js";
 
 let started: Started;
 before(async () => {
@@ -284,31 +285,9 @@ describe("lifecycle", () => {
   );
 
   test("with TLS the hub speaks HTTP/2 and still serves HTTP/1.1", { timeout: 20_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ssekit-hub-tls-"));
+    const certificate = selfSignedCertificate();
     try {
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-subj",
-          "/CN=localhost",
-          "-days",
-          "1",
-          "-keyout",
-          join(dir, "key.pem"),
-          "-out",
-          join(dir, "cert.pem"),
-        ],
-        { stdio: "ignore" },
-      );
-      const tls = {
-        cert: readFileSync(join(dir, "cert.pem"), "utf8"),
-        key: readFileSync(join(dir, "key.pem"), "utf8"),
-      };
+      const tls = { cert: certificate.cert, key: certificate.key };
       const hub = await startHub({ anonymous: true, tls });
       const client = connect(hub.url, { rejectUnauthorized: false });
       try {
@@ -343,7 +322,7 @@ describe("lifecycle", () => {
         await hub.hub.close();
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      certificate.dispose();
     }
   });
 });
