@@ -9,13 +9,8 @@ import { randomUUID } from "node:crypto";
 import { FormEncodingError, parseForm, utf8Text } from "./form.js";
 import { HttpError, MERCURE_PATH } from "./http.js";
 import type { Update } from "./stores/store.js";
+import { EVENT_ID_CONTROL, TOPIC_CONTROL } from "./topics.js";
 
-// Control characters other than tab; ids and types end up on one SSE line.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-// Topics are identifiers: no C0 or C1 control characters and no DEL (Mercure, "Terminology").
-// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
-const TOPIC_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const RESOLVE_BASE = "https://hub.invalid/";
 
 /**
@@ -88,14 +83,14 @@ export function parseUpdate(contentType: string | undefined, body: Buffer): Upda
   const id = single(form, "id");
   if (id !== undefined) {
     if (id === "") throw new HttpError(400, '"id" must not be empty; omit it to let the hub choose one');
-    if (CONTROL.test(id))
+    if (EVENT_ID_CONTROL.test(id))
       throw new HttpError(400, '"id" must not contain CR, LF or other control characters');
     if (id === "earliest")
       throw new HttpError(400, '"id" must not be "earliest", which subscribers use for the whole history');
     if (id.startsWith("#")) throw new HttpError(400, '"id" must not start with "#"');
   }
   const eventType = single(form, "type");
-  if (eventType !== undefined && (eventType === "" || CONTROL.test(eventType))) {
+  if (eventType !== undefined && (eventType === "" || EVENT_ID_CONTROL.test(eventType))) {
     throw new HttpError(
       400,
       '"type" must be non-empty and must not contain CR, LF or other control characters',

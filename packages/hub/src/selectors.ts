@@ -6,7 +6,14 @@
  * `lastEventID`). Not responsible for matching (topics.ts) or authorization (auth.ts).
  */
 import { HttpError, type HubRequest } from "./http.js";
-import { compileSelector, type Selector, SelectorError, type SelectorKind } from "./topics.js";
+import {
+  compileSelector,
+  EVENT_ID_CONTROL,
+  type Selector,
+  SelectorError,
+  type SelectorKind,
+  TOPIC_CONTROL,
+} from "./topics.js";
 
 const PARAMS: readonly (readonly [string, SelectorKind])[] = [
   ["topic", "template"],
@@ -22,13 +29,6 @@ const KNOWN = new Set(PARAMS.map(([param]) => param));
 export const MAX_SELECTORS = 200;
 /** Characters one selector may have. */
 export const MAX_SELECTOR_LENGTH = 2048;
-
-// Selectors name topics: no C0 or C1 control characters and no DEL (Mercure, "Subscription").
-// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// What publish refuses in an id (publish.ts): control characters other than tab.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
-const ID_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** 400 for a parameter in Mercure's reserved `match` namespace that names no matcher type. */
 function checkMatchNames(query: URLSearchParams): void {
@@ -54,7 +54,7 @@ export function requestedSelectors(query: URLSearchParams): readonly Selector[] 
           400,
           `a "${param}" selector is ${text.length} characters long; this hub accepts at most ${MAX_SELECTOR_LENGTH}`,
         );
-      if (CONTROL.test(text))
+      if (TOPIC_CONTROL.test(text))
         throw new HttpError(
           400,
           `"${param}" must not contain control characters (got ${JSON.stringify(text)})`,
@@ -97,7 +97,7 @@ export function requestedLastEventId(req: HubRequest, query: URLSearchParams): s
 
 /** `value` of the last-event-id parameter `name`; 400 when it has a control character no id can carry. */
 export function checkedLastEventId(name: string, value: string): string {
-  if (ID_CONTROL.test(value))
+  if (EVENT_ID_CONTROL.test(value))
     throw new HttpError(400, `"${name}" must not contain control characters, as no event id does`);
   return value;
 }

@@ -11,6 +11,15 @@ import { compileUrlPattern, PatternTooComplexError } from "./urlpattern.js";
 
 export type SelectorKind = "template" | "exact" | "urlpattern";
 
+// Topics and selectors are identifiers: no C0 or C1 control characters and no DEL (Mercure,
+// "Terminology" and "Subscription").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
+export const TOPIC_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Event ids and types end up on one SSE line: control characters other than tab are refused in
+// them (publish.ts), and so a last event id holding one names no event (selectors.ts).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
+export const EVENT_ID_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
 /** A selector that cannot be compiled (for example an unsupported URL Pattern feature). */
 export class SelectorError extends Error {
   readonly code = "INVALID_SELECTOR";
