@@ -8,21 +8,22 @@
  * (sink.ts).
  */
 import { randomUUID } from "node:crypto";
-import { encodeBytes, encodeComment } from "ssekit/protocol";
+import { encodeBytes } from "ssekit/protocol";
+import { Framed } from "ssekit/server/http1";
 import type { Rights } from "./auth.js";
 import { canReceive } from "./auth.js";
 import type { HubRequest, HubResponse } from "./http.js";
-import { Frame, openStream, type Sink } from "./sink.js";
+import { openStream, type Sink } from "./sink.js";
 import type { StoredUpdate } from "./stores/store.js";
 import type { Selector } from "./topics.js";
 
 /** An update together with its wire frame, encoded once for every subscriber, on first use. */
 export class Dispatch {
-  #frame: Frame | undefined;
+  #frame: Framed | undefined;
   constructor(readonly update: StoredUpdate) {}
-  get frame(): Frame {
+  get frame(): Framed {
     const { id, type, data, retry } = this.update;
-    this.#frame ??= new Frame(encodeBytes({ id, event: type, data, retry }));
+    this.#frame ??= new Framed(encodeBytes({ id, event: type, data, retry }));
     return this.#frame;
   }
 }
@@ -44,7 +45,7 @@ export interface SubscriberHost {
   onDeliver(count: number): void;
 }
 
-const HEARTBEAT = new Frame(encodeComment());
+const HEARTBEAT = new Framed(encodeBytes({ comment: "" }));
 
 const subscriberOf = Symbol("ssekit.hub.subscriber");
 type Tagged = HubResponse & { [subscriberOf]?: Subscriber | undefined };
@@ -151,7 +152,7 @@ export class Subscriber {
     return this.#write(dispatch.frame);
   }
 
-  #write(frame: Frame): boolean {
+  #write(frame: Framed): boolean {
     const sink = this.#sink;
     if (this.#closed || sink === undefined) return false;
     if (sink.buffered() > this.#host.maxBufferedBytes) {
@@ -167,7 +168,7 @@ export class Subscriber {
   close(reason: string, retryMs?: number): void {
     if (this.#closed) return;
     if (retryMs !== undefined && !this.#res.writableEnded)
-      this.#sink?.write(new Frame(encodeBytes({ retry: retryMs })));
+      this.#sink?.write(new Framed(encodeBytes({ retry: retryMs })));
     this.#closed = true;
     clearTimeout(this.#expiry);
     (this.#res as Tagged)[subscriberOf] = undefined;
