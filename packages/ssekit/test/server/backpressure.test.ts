@@ -2,19 +2,9 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { createChannel, createSession, type Session } from "../../src/server/index.js";
+import { heapAfterGc } from "../support/heap.js";
 import { Collected, listen, RawClient } from "./support.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const KIB = "x".repeat(1024);
 const turn = () => new Promise((resolve) => setImmediate(resolve));

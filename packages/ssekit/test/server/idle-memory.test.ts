@@ -6,19 +6,9 @@ import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import { test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { createChannel, createSession } from "../../src/server/index.js";
+import { heapAfterGc } from "../support/heap.js";
 import { listen } from "./support.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
