@@ -331,29 +331,20 @@ class HubImpl implements Hub {
     const rights = await this.#subscriberRights(req, url.searchParams);
     const requested = requestedLastEventId(req, url.searchParams);
     if (res.destroyed || res.writableEnded) return;
-    if (req.method === "HEAD") {
-      // Checked as a subscription would be, answered with its headers, and no subscriber made.
-      const current = await this.#store.lastEventId();
-      const found = requested === undefined || (await this.#store.after(requested, 1)).kind === "found";
-      res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        "last-event-id": current,
-        "mercure-last-event-id": requested === undefined ? current : found ? requested : "earliest",
-      });
-      res.end();
-      return;
+    // HEAD is checked as a subscription would be and answered with its headers; no subscriber made.
+    const subscriber =
+      req.method === "HEAD" ? undefined : new Subscriber(res, selectors, rights, this.#subscriberHost);
+    if (subscriber !== undefined) {
+      // Live first (held in the subscriber's buffer), then history: no gap, and seq dedupes.
+      this.#subscribers.add(subscriber);
+      this.metrics.connections.inc();
+      this.metrics.subscriptions.inc(selectors.length);
     }
-    const subscriber = new Subscriber(res, selectors, rights, this.#subscriberHost);
-    // Live first (held in the subscriber's buffer), then history: no gap, and seq dedupes.
-    this.#subscribers.add(subscriber);
-    this.metrics.connections.inc();
-    this.metrics.subscriptions.inc(selectors.length);
     const current = await this.#store.lastEventId();
     let first: readonly StoredUpdate[] = [];
     let reconciled = current;
     if (requested !== undefined) {
-      const result = await this.#store.after(requested, PAGE);
+      const result = await this.#store.after(requested, subscriber === undefined ? 1 : PAGE);
       first = result.updates;
       reconciled = result.kind === "found" ? requested : "earliest";
     }
@@ -367,6 +358,11 @@ class HubImpl implements Hub {
       "mercure-last-event-id": reconciled,
     };
     if (!isHttp2(req)) headers.connection = "keep-alive";
+    if (subscriber === undefined) {
+      res.writeHead(200, headers);
+      res.end();
+      return;
+    }
     subscriber.open(req, headers, `:\nretry: ${this.config.retryMs}\n\n`);
     this.#log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
     if (this.config.subscriptions) void this.#announce(subscriber, true);
