@@ -9,7 +9,7 @@
  * messages it sends are `TabMessage`s. Not responsible for the worker itself (shared-worker.ts).
  */
 import type { ConnectionOptions } from "./connection.js";
-import { locks, type Participant, type Relay } from "./shared-relay.js";
+import { locks, type Participant, type Relay, watchPageCache } from "./shared-relay.js";
 
 /** Connection options that can cross into a worker: no function, headers as pairs, a string body. */
 export interface PortableOptions extends Omit<ConnectionOptions, "fetch" | "headers" | "body"> {
@@ -125,20 +125,19 @@ export function joinWorker(
   // back/forward cache ("lock"), so the lock goes with the goodbye and is taken again before the
   // attach on `pageshow`. The worker's watch is then granted: a no-op, as the port is detached
   // already, and the next attach watches again.
-  const onPageHide = () => {
-    hidden = true;
-    detach();
-    releaseLock?.();
-    releaseLock = undefined;
-  };
-  const onPageShow = (event: Event) => {
-    if (!(event as { persisted?: boolean }).persisted || !hidden) return;
-    hidden = false;
-    join();
-  };
-  const page = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
-  const hasPageEvents =
-    typeof page.addEventListener === "function" && typeof page.removeEventListener === "function";
+  const unwatchPage = watchPageCache(
+    () => {
+      hidden = true;
+      detach();
+      releaseLock?.();
+      releaseLock = undefined;
+    },
+    () => {
+      if (!hidden) return;
+      hidden = false;
+      join();
+    },
+  );
 
   const teardown = () => {
     clearTimeout(startTimer);
@@ -147,10 +146,7 @@ export function joinWorker(
     port.onmessage = null;
     port.close();
     releaseLock?.();
-    if (hasPageEvents) {
-      globalThis.removeEventListener("pagehide", onPageHide);
-      globalThis.removeEventListener("pageshow", onPageShow);
-    }
+    unwatchPage();
   };
   /** The worker did not start: leave it and let the leader path take over, with the state so far. */
   const giveUp = () => {
@@ -173,10 +169,6 @@ export function joinWorker(
       resume();
     } else self.receive(message.data);
   };
-  if (hasPageEvents) {
-    globalThis.addEventListener("pagehide", onPageHide);
-    globalThis.addEventListener("pageshow", onPageShow);
-  }
   self.cleanup = teardown;
 
   join();

@@ -153,6 +153,26 @@ export function participant(sink: ConnectionSink, lastEventIdAtStart: string): P
 }
 
 /**
+ * Calls `hidden` on `pagehide` and `restored` on a `pageshow` that brings the page back from the
+ * back/forward cache; returns what stops listening. Where there are no page events (Node,
+ * workers) it does nothing.
+ */
+export function watchPageCache(hidden: () => void, restored: () => void): () => void {
+  const page = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+  if (typeof page.addEventListener !== "function" || typeof page.removeEventListener !== "function")
+    return () => {};
+  const onPageShow = (event: Event) => {
+    if ((event as { persisted?: boolean }).persisted) restored();
+  };
+  globalThis.addEventListener("pagehide", hidden);
+  globalThis.addEventListener("pageshow", onPageShow);
+  return () => {
+    globalThis.removeEventListener("pagehide", hidden);
+    globalThis.removeEventListener("pageshow", onPageShow);
+  };
+}
+
+/**
  * A sink for the one holding the real connection (leader tab or worker): it tells `relay` what to
  * send to the others, with `fresh` computed as participants expect it, and `local` (the leader's
  * own tab) hears the same with the original error objects.

@@ -27,6 +27,7 @@ import {
   type Relay,
   relayingSink,
   sharingKey,
+  watchPageCache,
 } from "./shared-relay.js";
 
 /** `shared: { worker }`: hold the shared connection in a SharedWorker. */
@@ -154,28 +155,15 @@ function joinLeader(options: ConnectionOptions, self: Participant): void {
   // the lock (and the other tabs would hear nothing until it came back), and a hidden follower's
   // channel would keep receiving. Back from the cache it has missed events that the leader cannot
   // replay, so it resumes on a connection of its own with its Last-Event-ID (loses nothing).
-  const page = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
-  const hasPageEvents =
-    typeof page.addEventListener === "function" && typeof page.removeEventListener === "function";
-  const onPageHide = () => leave();
-  const onPageShow = (event: Event) => {
-    if (!left || self.closed || !(event as { persisted?: boolean }).persisted) return;
-    removePageListeners();
+  const unwatchPage = watchPageCache(leave, () => {
+    if (!left || self.closed) return;
+    unwatchPage();
     joinAlone(options, self);
-  };
-  const removePageListeners = () => {
-    if (!hasPageEvents) return;
-    globalThis.removeEventListener("pagehide", onPageHide);
-    globalThis.removeEventListener("pageshow", onPageShow);
-  };
-  if (hasPageEvents) {
-    globalThis.addEventListener("pagehide", onPageHide);
-    globalThis.addEventListener("pageshow", onPageShow);
-  }
+  });
 
   self.cleanup = () => {
     leave();
-    removePageListeners();
+    unwatchPage();
   };
 
   manager.request(key, { signal: abort.signal }, lead).catch(() => {
