@@ -58,7 +58,13 @@ function cookie(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new AuthError(`the ${name} cookie has a malformed percent escape; it must hold a JWT`);
+    }
   }
   return undefined;
 }
@@ -238,8 +244,11 @@ function reason(error: unknown): string {
 
 /** May a subscriber with `rights`, who asked for `selectors`, receive `update`? */
 export function canReceive(update: Update, selectors: readonly Selector[], rights: Rights): boolean {
-  if (!anyMatch(update.topics, selectors)) return false;
-  return !update.private || anyMatch(update.topics, rights.subscribe);
+  // The rights first: a subscriber without subscribe grants (every anonymous one) skips a private
+  // update at once, whatever its selectors would cost to run.
+  if (update.private && (rights.subscribe.length === 0 || !anyMatch(update.topics, rights.subscribe)))
+    return false;
+  return anyMatch(update.topics, selectors);
 }
 
 /** May a publisher with `rights` publish on every one of `topics`? */

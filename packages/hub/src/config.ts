@@ -65,11 +65,15 @@ export interface HubConfig {
   readonly historyMaxEvents: number;
   /** Milliseconds an update is kept in history at most. Default: 86400000 (24 h). */
   readonly historyMaxAgeMs: number;
-  /** Origins allowed by CORS (credentials included); `"*"` allows any origin. Default: none. */
+  /**
+   * Origins allowed by CORS, credentials included; `"*"` allows any other origin without
+   * credentials (no cookies: `Access-Control-Allow-Origin: *`). Default: none.
+   */
   readonly cors: readonly string[];
   /**
    * Origins allowed to publish with a token taken from the `mercureAuthorization` cookie (a CSRF
-   * guard; tokens in the Authorization header are not affected). Default: the `cors` origins.
+   * guard; tokens in the Authorization header are not affected). `"*"` is refused: it would let
+   * any site publish with its visitors' cookies. Default: the `cors` origins other than `"*"`.
    */
   readonly publishOrigins: readonly string[];
   /** Serve the subscriptions API and publish subscription events. Default: true. */
@@ -87,6 +91,22 @@ export interface HubConfig {
   readonly maxPollTimeoutMs: number;
   /** Bytes a subscriber may have unread in its buffer before it is disconnected. Default: 4194304 (4 MiB). */
   readonly maxBufferedBytes: number;
+  /**
+   * Bytes of events one poll answer carries at most (at least one event, however large); the
+   * client's next poll goes on from the answer's `lastEventId`. Default: 1048576 (1 MiB).
+   */
+  readonly maxPollBytes: number;
+  /**
+   * Pattern selectors (URI templates, URL Patterns, `*`) one subscription may carry; more are
+   * refused with 400. Each one runs on every public update. Default: 32.
+   */
+  readonly maxPatternSelectors: number;
+  /**
+   * Distinct pattern selectors the open subscriptions of this hub may use together; a subscription
+   * that would add more is refused with 429 until some close. A pattern shared by many subscribers
+   * counts once. Default: 5000.
+   */
+  readonly maxDistinctPatterns: number;
   /** `retry` (milliseconds) sent to subscribers on connect and on shutdown. Default: 2000. */
   readonly retryMs: number;
   /** Serve the web console and demo pages at `/`. Default: true. */
@@ -125,6 +145,9 @@ export interface HubConfigInput {
   readonly bodyTimeoutMs?: number;
   readonly maxPollTimeoutMs?: number;
   readonly maxBufferedBytes?: number;
+  readonly maxPollBytes?: number;
+  readonly maxPatternSelectors?: number;
+  readonly maxDistinctPatterns?: number;
   readonly retryMs?: number;
   readonly ui?: boolean;
   readonly dev?: boolean;
@@ -258,6 +281,15 @@ function checkTls(tls: { readonly cert: string; readonly key: string }): void {
   attempt("tls.cert", "the certificate cannot be read", { cert: tls.cert });
   attempt("tls.key", "the private key cannot be read", { key: tls.key });
   attempt("tls.key", "the private key does not belong to the certificate", { cert: tls.cert, key: tls.key });
+}
+
+function publishOrigins(value: readonly string[] | undefined): readonly string[] | undefined {
+  if (value?.includes("*"))
+    throw new ConfigError(
+      "publishOrigins",
+      "publishOrigins must not be *: any site could publish with its visitors' mercureAuthorization cookie; list the origins of your own pages",
+    );
+  return origins("publishOrigins", value);
 }
 
 function origins(setting: string, value: readonly string[] | undefined): readonly string[] | undefined {
@@ -402,13 +434,16 @@ export function resolveConfig(input: HubConfigInput): HubConfig {
     historyMaxEvents: positiveInt("historyMaxEvents", input.historyMaxEvents, 100_000),
     historyMaxAgeMs: positiveInt("historyMaxAgeMs", input.historyMaxAgeMs, 86_400_000),
     cors,
-    publishOrigins: origins("publishOrigins", input.publishOrigins) ?? cors,
+    publishOrigins: publishOrigins(input.publishOrigins) ?? cors.filter((origin) => origin !== "*"),
     subscriptions: input.subscriptions ?? true,
     heartbeatMs: timerMs("heartbeatMs", input.heartbeatMs, 15_000, true),
     maxBodyBytes: positiveInt("maxBodyBytes", input.maxBodyBytes, 1_048_576),
     bodyTimeoutMs: timerMs("bodyTimeoutMs", input.bodyTimeoutMs, 30_000),
     maxPollTimeoutMs: timerMs("maxPollTimeoutMs", input.maxPollTimeoutMs, 30_000, true),
     maxBufferedBytes: positiveInt("maxBufferedBytes", input.maxBufferedBytes, 4_194_304),
+    maxPollBytes: positiveInt("maxPollBytes", input.maxPollBytes, 1_048_576),
+    maxPatternSelectors: positiveInt("maxPatternSelectors", input.maxPatternSelectors, 32),
+    maxDistinctPatterns: positiveInt("maxDistinctPatterns", input.maxDistinctPatterns, 5_000),
     retryMs: positiveInt("retryMs", input.retryMs, 2_000, true),
     ui: input.ui ?? true,
     dev: input.dev ?? false,

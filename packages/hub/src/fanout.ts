@@ -7,7 +7,7 @@
  * responsible for writing bytes (subscriber.ts) or for authorization rules (auth.ts).
  */
 import type { Dispatch, Subscriber } from "./subscriber.js";
-import { exactTopic } from "./topics.js";
+import { exactTopic, type Selector } from "./topics.js";
 
 export class Fanout implements Iterable<Subscriber> {
   readonly #all = new Set<Subscriber>();
@@ -17,8 +17,32 @@ export class Fanout implements Iterable<Subscriber> {
    * the second on.
    */
   readonly #byTopic = new Map<string, Subscriber | Set<Subscriber>>();
-  /** Subscribers with at least one pattern selector: tested on every update. */
+  /** Subscribers with at least one pattern selector: tested on every public update. */
   readonly #patterns = new Set<Subscriber>();
+  /**
+   * Those of `#patterns` whose token grants some topics: the only ones a private update (such as
+   * a subscription event) can reach, so that it costs nothing per anonymous pattern subscriber.
+   */
+  readonly #grantedPatterns = new Set<Subscriber>();
+  /**
+   * The distinct pattern selectors of the subscribers here, with how many subscribers use each.
+   * What a public update costs grows with their number: the same pattern shared by many
+   * subscribers runs once per topic (topics.ts remembers its last answer).
+   */
+  readonly #patternTexts = new Map<string, number>();
+
+  /** Distinct pattern selectors (URI templates, URL Patterns, `*`) of the subscribers here. */
+  get distinctPatterns(): number {
+    return this.#patternTexts.size;
+  }
+
+  /** How many of `selectors`' patterns no subscriber here uses yet. */
+  newPatterns(selectors: readonly Selector[]): number {
+    let count = 0;
+    for (const selector of selectors)
+      if (exactTopic(selector) === undefined && !this.#patternTexts.has(patternKey(selector))) count++;
+    return count;
+  }
 
   get size(): number {
     return this.#all.size;
@@ -34,6 +58,12 @@ export class Fanout implements Iterable<Subscriber> {
     const topics = topicsOf(subscriber);
     if (topics === undefined) {
       this.#patterns.add(subscriber);
+      if (subscriber.rights.subscribe.length > 0) this.#grantedPatterns.add(subscriber);
+      for (const selector of subscriber.selectors) {
+        if (exactTopic(selector) !== undefined) continue;
+        const key = patternKey(selector);
+        this.#patternTexts.set(key, (this.#patternTexts.get(key) ?? 0) + 1);
+      }
       return;
     }
     for (const topic of topics) {
@@ -47,7 +77,17 @@ export class Fanout implements Iterable<Subscriber> {
   /** Removes a subscriber; false when it was not here. */
   delete(subscriber: Subscriber): boolean {
     if (!this.#all.delete(subscriber)) return false;
-    if (this.#patterns.delete(subscriber)) return true;
+    if (this.#patterns.delete(subscriber)) {
+      this.#grantedPatterns.delete(subscriber);
+      for (const selector of subscriber.selectors) {
+        if (exactTopic(selector) !== undefined) continue;
+        const key = patternKey(selector);
+        const users = (this.#patternTexts.get(key) ?? 1) - 1;
+        if (users === 0) this.#patternTexts.delete(key);
+        else this.#patternTexts.set(key, users);
+      }
+      return true;
+    }
     for (const topic of topicsOf(subscriber) ?? []) {
       const here = this.#byTopic.get(topic);
       if (here === subscriber) this.#byTopic.delete(topic);
@@ -73,7 +113,7 @@ export class Fanout implements Iterable<Subscriber> {
         for (const subscriber of here) if (offer(subscriber, dispatch, seen)) written++;
       } else if (offer(here, dispatch, seen)) written++;
     }
-    for (const subscriber of this.#patterns) {
+    for (const subscriber of update.private ? this.#grantedPatterns : this.#patterns) {
       if (subscriber.accepts(update) && subscriber.deliver(dispatch)) written++;
     }
     return written;
@@ -87,6 +127,17 @@ function offer(subscriber: Subscriber, dispatch: Dispatch, seen: Set<Subscriber>
     seen.add(subscriber);
   }
   return subscriber.accepts(dispatch.update) && subscriber.deliver(dispatch);
+}
+
+/** How many of `selectors` are patterns (not one exact topic). */
+export function patternCount(selectors: readonly Selector[]): number {
+  let count = 0;
+  for (const selector of selectors) if (exactTopic(selector) === undefined) count++;
+  return count;
+}
+
+function patternKey(selector: Selector): string {
+  return `${selector.kind}\u0000${selector.text}`;
 }
 
 /** The distinct exact topics of a subscriber, or undefined when one of its selectors is a pattern. */

@@ -189,15 +189,23 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   );
 }
 
+const EXPOSED = "Link, Last-Event-ID, Mercure-Last-Event-ID, WWW-Authenticate";
+
 /** The headers every response carries: discovery and, for allowed origins, CORS. */
 export function commonHeaders(req: HubRequest, cors: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = { link: `<${MERCURE_PATH}>; rel="mercure"` };
   const origin = req.headers.origin;
-  if (typeof origin === "string" && (cors.includes("*") || cors.includes(origin))) {
+  if (typeof origin !== "string") return headers;
+  if (cors.includes(origin)) {
     headers["access-control-allow-origin"] = origin;
     headers["access-control-allow-credentials"] = "true";
-    headers["access-control-expose-headers"] = "Link, Last-Event-ID, Mercure-Last-Event-ID, WWW-Authenticate";
+    headers["access-control-expose-headers"] = EXPOSED;
     headers.vary = "Origin";
+  } else if (cors.includes("*")) {
+    // Any origin, but without credentials: echoing every origin with credentials would let any
+    // site read streams and publish with its visitors' cookies.
+    headers["access-control-allow-origin"] = "*";
+    headers["access-control-expose-headers"] = EXPOSED;
   }
   return headers;
 }

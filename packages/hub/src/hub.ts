@@ -12,7 +12,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { ANONYMOUS, AuthError, canPublish, canReceive, findToken, type Rights, Verifier } from "./auth.js";
 import { ConfigError, type HubConfig, type HubConfigInput, isResolved, resolveConfig } from "./config.js";
-import { Fanout } from "./fanout.js";
+import { Fanout, patternCount } from "./fanout.js";
 import {
   answerClientError,
   commonHeaders,
@@ -31,11 +31,21 @@ import {
 import { createMetrics, type HubMetrics } from "./metrics.js";
 import { answerPoll } from "./poll.js";
 import { parseUpdate } from "./publish.js";
+import { replayHistory } from "./replay.js";
 import { requestedLastEventId, requestedSelectors } from "./selectors.js";
+import { Slicer } from "./slices.js";
 import { MemoryStore } from "./stores/memory.js";
 import { SqliteStore } from "./stores/sqlite.js";
-import { DuplicateIdError, type Store, type StoredUpdate, type Update } from "./stores/store.js";
-import { dispatchOf, Subscriber, type SubscriberHost } from "./subscriber.js";
+import {
+  type AfterResult,
+  DuplicateIdError,
+  type Store,
+  type StoredUpdate,
+  sameUpdate,
+  storedUpdate,
+  type Update,
+} from "./stores/store.js";
+import { Dispatch, dispatchOf, Subscriber, type SubscriberHost } from "./subscriber.js";
 import {
   documentsOf,
   SUBSCRIPTIONS_PATH,
@@ -44,6 +54,7 @@ import {
 } from "./subscriptions.js";
 import { startTicker, type Ticker } from "./ticker.js";
 import { TokenCache, type TokenVerifier } from "./token-cache.js";
+import type { Selector } from "./topics.js";
 import { createUiRoutes, type UiHandler } from "./ui-routes.js";
 
 /** The address a hub listens on. */
@@ -75,9 +86,13 @@ export interface Hub {
 }
 
 const PAGE = 1000;
+/** Subscription-event ids remembered as positions in history, for a Last-Event-ID naming one. */
+const EPHEMERAL_POSITIONS = 10_000;
 /** Streams (subscriptions) one HTTP/2 connection may hold at once; more wait for a free one. */
 export const MAX_STREAMS_PER_CONNECTION = 1000;
 const PRUNE_INTERVAL_MS = 10_000;
+/** Milliseconds a graceful shutdown waits for the publishes it had admitted to be answered. */
+const PUBLISH_GRACE_MS = 5_000;
 
 function openStore(config: HubConfig): Store {
   const limits = { maxEvents: config.historyMaxEvents, maxAgeMs: config.historyMaxAgeMs };
@@ -101,6 +116,9 @@ function openStore(config: HubConfig): Store {
       );
   }
 }
+
+/** Unflushed bytes at which a replay waits for its client to read (at most half the slow-consumer bound). */
+const REPLAY_HIGH_WATER = 256 * 1024;
 
 /** Clients send the same JWT again and again: a verified token is reused until it expires. */
 const cached = (verifier: Verifier): TokenVerifier => new TokenCache(verifier);
@@ -127,11 +145,29 @@ class HubImpl implements Hub {
   #closing: Promise<void> | undefined;
   #signalClosing: () => void = () => undefined;
   readonly #closingSignal: Promise<void>;
+  /** Hands out time slices to replays and poll scans, so that none holds the event loop. */
+  readonly #slicer = new Slicer();
+  /** The id of the newest update in history, and of the newest public one (see `#currentId`). */
+  #newestId: Promise<string>;
+  #newestPublicId: Promise<string>;
+  /**
+   * Subscription events are not kept in history (anonymous clients would evict published updates
+   * by connecting): each one's id maps to the newest update in history when it was sent, so a
+   * client whose last event was one resumes right after that position.
+   */
+  readonly #ephemeralPositions = new Map<string, string>();
+  /** Publish requests being answered: a graceful shutdown answers them before closing. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(config: HubConfig) {
     this.config = config;
     this.#log = config.logger;
     this.#store = openStore(config);
+    this.#newestId = this.#store.lastEventId();
+    this.#newestPublicId = this.#store.lastPublicEventId();
+    // Read again when used; a failure here is the store's to report then.
+    this.#newestId.catch(() => undefined);
+    this.#newestPublicId.catch(() => undefined);
     this.#publisherVerifier =
       config.publisherKey && cached(new Verifier(config.publisherKey, config.resourceIdentifier));
     this.#subscriberVerifier =
@@ -173,6 +209,7 @@ class HubImpl implements Hub {
     });
     this.#subscriberHost = {
       maxBufferedBytes: config.maxBufferedBytes,
+      replayHighWater: Math.min(REPLAY_HIGH_WATER, Math.floor(config.maxBufferedBytes / 2)),
       onClose: (subscriber, reason) => this.#removeSubscriber(subscriber, reason),
       onDeliver: (count) => this.metrics.delivered.inc(count),
     };
@@ -227,7 +264,12 @@ class HubImpl implements Hub {
   }
 
   handle(req: HubRequest, res: HubResponse): void {
-    this.#route(req, res).catch((error: unknown) => this.#fail(req, res, error));
+    const handled = this.#route(req, res).catch((error: unknown) => this.#fail(req, res, error));
+    // A graceful shutdown answers the publishes it has admitted before it closes their sockets.
+    if (req.method === "POST" && this.#closing === undefined) {
+      this.#inFlight.add(handled);
+      void handled.finally(() => this.#inFlight.delete(handled));
+    }
   }
 
   #fail(req: HubRequest, res: HubResponse, error: unknown): void {
@@ -328,9 +370,12 @@ class HubImpl implements Hub {
     common: Readonly<Record<string, string>>,
   ): Promise<void> {
     const selectors = requestedSelectors(url.searchParams);
+    this.#checkPatterns(selectors);
     const rights = await this.#subscriberRights(req, url.searchParams);
     const requested = requestedLastEventId(req, url.searchParams);
     if (res.destroyed || res.writableEnded) return;
+    // Checked again now that the token is verified: other subscriptions may have come meanwhile.
+    if (req.method !== "HEAD") this.#checkPatterns(selectors);
     // HEAD is checked as a subscription would be and answered with its headers; no subscriber made.
     const subscriber =
       req.method === "HEAD" ? undefined : new Subscriber(res, selectors, rights, this.#subscriberHost);
@@ -340,11 +385,11 @@ class HubImpl implements Hub {
       this.metrics.connections.inc();
       this.metrics.subscriptions.inc(selectors.length);
     }
-    const current = await this.#store.lastEventId();
+    const current = await this.#newestPublicId;
     let first: readonly StoredUpdate[] = [];
     let reconciled = current;
     if (requested !== undefined) {
-      const result = await this.#store.after(requested, subscriber === undefined ? 1 : PAGE);
+      const result = await this.#after(requested, subscriber === undefined ? 1 : PAGE);
       first = result.updates;
       reconciled = result.kind === "found" ? requested : "earliest";
     }
@@ -366,14 +411,41 @@ class HubImpl implements Hub {
     subscriber.open(req, headers, `:\nretry: ${this.config.retryMs}\n\n`);
     this.#log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
     if (this.config.subscriptions) void this.#announce(subscriber, true);
-    let page = first;
-    while (page.length > 0 && !subscriber.closed) {
-      subscriber.replay(page);
-      if (page.length < PAGE) break;
-      const last = page.at(-1);
-      page = last === undefined ? [] : await this.#store.afterSeq(last.seq, PAGE);
-    }
+    await replayHistory(this.#store, this.#slicer, subscriber, first);
     subscriber.goLive();
+  }
+
+  /**
+   * 400 when `selectors` has more patterns than one subscription may carry, 429 when the hub's
+   * subscriptions would use more distinct patterns than it allows: each pattern runs on every
+   * public update, so their number is what a stream of updates costs.
+   */
+  #checkPatterns(selectors: readonly Selector[]): void {
+    const patterns = patternCount(selectors);
+    if (patterns === 0) return;
+    const { maxPatternSelectors, maxDistinctPatterns } = this.config;
+    if (patterns > maxPatternSelectors)
+      throw new HttpError(
+        400,
+        `this subscription has ${patterns} pattern selectors (URI templates, URL Patterns, *); this hub accepts at most ${maxPatternSelectors} per subscription (maxPatternSelectors)`,
+      );
+    if (this.#subscribers.distinctPatterns + this.#subscribers.newPatterns(selectors) > maxDistinctPatterns)
+      throw new HttpError(
+        429,
+        `this hub's subscriptions already use ${this.#subscribers.distinctPatterns} distinct pattern selectors, its limit (maxDistinctPatterns is ${maxDistinctPatterns}); retry later or subscribe with exact topics`,
+        { "retry-after": "10" },
+      );
+  }
+
+  /** `store.after`, also for the id of a subscription event (which history does not keep). */
+  async #after(lastEventId: string, limit: number): Promise<AfterResult> {
+    const position = this.#ephemeralPositions.get(lastEventId);
+    if (position === undefined) return this.#store.after(lastEventId, limit);
+    if (position === "earliest")
+      return { kind: "found", updates: (await this.#store.after("earliest", limit)).updates };
+    const result = await this.#store.after(position, limit);
+    // The update it followed may have left history since: then everything kept is after it.
+    return { kind: "found", updates: result.updates };
   }
 
   #removeSubscriber(subscriber: Subscriber, reason: string): void {
@@ -384,10 +456,29 @@ class HubImpl implements Hub {
     if (this.config.subscriptions && this.#closing === undefined) void this.#announce(subscriber, false);
   }
 
+  /**
+   * Publishes the subscription events of `subscriber` (one per selector). They are private and
+   * live only: not kept in history, where subscribers coming and going (anonymous ones too) would
+   * evict published updates; the subscriptions API gives the current state. Each id is remembered
+   * as a position in history, for a client that resumes from it.
+   */
   async #announce(subscriber: Subscriber, active: boolean): Promise<void> {
     try {
+      const position = await this.#newestId;
       for (const doc of documentsOf(subscriber, active)) {
-        await this.publish({ topics: [doc.id], data: subscriptionEventData(doc), private: true });
+        const id = `urn:uuid:${randomUUID()}`;
+        const update = storedUpdate(
+          { id, topics: [doc.id], data: subscriptionEventData(doc), private: true },
+          0,
+          Date.now(),
+        );
+        this.#ephemeralPositions.set(id, position);
+        if (this.#ephemeralPositions.size > EPHEMERAL_POSITIONS) {
+          const oldest = this.#ephemeralPositions.keys().next();
+          if (oldest.done !== true) this.#ephemeralPositions.delete(oldest.value);
+        }
+        const delivered = this.#subscribers.dispatch(new Dispatch(update, true));
+        if (delivered > 0) this.metrics.delivered.inc(delivered);
       }
     } catch (error) {
       this.#log.warn({ err: error }, "publishing a subscription event failed");
@@ -399,9 +490,14 @@ class HubImpl implements Hub {
     const rights = await this.#subscriberRights(req, url.searchParams);
     await answerPoll(
       {
-        store: this.#store,
+        store: {
+          after: (id, limit) => this.#after(id, limit),
+          afterSeq: (seq, limit) => this.#store.afterSeq(seq, limit),
+        },
         maxTimeoutMs: this.config.maxPollTimeoutMs,
         retryMs: this.config.retryMs,
+        maxBytes: this.config.maxPollBytes,
+        slicer: this.#slicer,
         closing: this.#closingSignal,
         listen: (listener) => {
           this.#pollListeners.add(listener);
@@ -412,6 +508,7 @@ class HubImpl implements Hub {
       res,
       url.searchParams,
       (update) => canReceive(update, selectors, rights),
+      () => this.#newestPublicId,
     );
     this.metrics.polls.inc();
   }
@@ -434,7 +531,7 @@ class HubImpl implements Hub {
     if (found.source === "cookie") {
       const origin = req.headers.origin;
       const allowed = this.config.publishOrigins;
-      if (typeof origin !== "string" || !(allowed.includes("*") || allowed.includes(origin))) {
+      if (typeof origin !== "string" || !allowed.includes(origin)) {
         throw new HttpError(
           403,
           `publishing with a cookie token requires an Origin among the publish origins (got ${String(origin ?? "none")})`,
@@ -453,8 +550,12 @@ class HubImpl implements Hub {
     try {
       stored = await this.#append(update);
     } catch (error) {
-      if (error instanceof DuplicateIdError) throw new HttpError(409, error.message);
-      throw error;
+      if (!(error instanceof DuplicateIdError)) throw error;
+      // A publisher retrying after a lost answer: the same update under the same id is already
+      // stored (and was delivered once); acknowledge it again. A different update is a conflict.
+      if (error.existing === undefined || !sameUpdate(error.existing, update))
+        throw new HttpError(409, error.message);
+      stored = error.existing;
     }
     const body200 = `${stored.id}`;
     res.writeHead(200, {
@@ -468,14 +569,16 @@ class HubImpl implements Hub {
   publish(
     input: Omit<Update, "id" | "private"> & { readonly id?: string; readonly private?: boolean },
   ): Promise<StoredUpdate> {
+    if (this.#closing !== undefined) return Promise.reject(new HttpError(503, "the hub is shutting down"));
     const { id, ...rest } = input;
     return this.#append({ ...rest, id: id ?? `urn:uuid:${randomUUID()}`, private: input.private ?? false });
   }
 
   /** Appends to the store, then fans out; appends resolve in call order, so dispatch keeps the log's order. */
   async #append(update: Update): Promise<StoredUpdate> {
-    if (this.#closing !== undefined) throw new HttpError(503, "the hub is shutting down");
     const stored = await this.#store.append(update);
+    this.#newestId = Promise.resolve(stored.id);
+    if (!stored.private) this.#newestPublicId = Promise.resolve(stored.id);
     this.metrics.published.inc();
     const delivered = this.#subscribers.dispatch(dispatchOf(stored));
     if (delivered > 0) this.metrics.delivered.inc(delivered);
@@ -501,7 +604,7 @@ class HubImpl implements Hub {
       url.pathname,
       this.#subscribers,
       rights,
-      await this.#store.lastEventId(),
+      await this.#newestPublicId,
     );
     sendJson(res, 200, document, "application/ld+json");
   }
@@ -521,6 +624,19 @@ class HubImpl implements Hub {
       else this.server.close(() => resolve());
     });
     for (const subscriber of [...this.#subscribers]) subscriber.close("hub shutting down", retryMs);
+    // Publishes admitted before the shutdown are answered (stored and acknowledged, or refused
+    // with a reason), so that no publisher is left unsure whether its update was stored; one whose
+    // body has not arrived within the grace period is cut off before anything of it was stored.
+    if (this.#inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(this.#inFlight),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, PUBLISH_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     // Answered polls and ended streams leave idle keep-alive connections: close them.
     await new Promise((resolve) => setImmediate(resolve));
     for (const session of this.#sessions) session.close();
@@ -533,6 +649,7 @@ class HubImpl implements Hub {
     await closed;
     clearTimeout(grace);
     await this.#store.close();
+    this.metrics.stop();
     this.#log.info("hub closed");
   }
 }

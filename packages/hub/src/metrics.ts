@@ -3,6 +3,7 @@
  * embedding) do not share counters: open connections, subscriptions (selectors), published and
  * delivered updates, and publish latency. Not responsible for serving `/metrics` (hub.ts does).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export interface HubMetrics {
@@ -18,10 +19,24 @@ export interface HubMetrics {
   readonly polls: Counter;
   /** Seconds from receiving a publish request to acknowledging it (durable and dispatched). */
   readonly publishLatency: Histogram;
+  /** Stops what the metrics sample in the background (the event-loop delay monitor). */
+  stop(): void;
 }
 
 export function createMetrics(options: { readonly processMetrics?: boolean } = {}): HubMetrics {
   const registry = new Registry();
+  // The longest the event loop was held since the previous scrape: what a request waited at worst.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  new Gauge({
+    name: "ssekit_hub_event_loop_delay_max_seconds",
+    help: "Longest event-loop delay since the previous scrape (sampled every 10 ms)",
+    registers: [registry],
+    collect() {
+      this.set(loopDelay.count === 0 ? 0 : loopDelay.max / 1e9);
+      loopDelay.reset();
+    },
+  });
   if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: "ssekit_hub_" });
   return {
     registry,
@@ -52,5 +67,6 @@ export function createMetrics(options: { readonly processMetrics?: boolean } = {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    stop: () => loopDelay.disable(),
   };
 }

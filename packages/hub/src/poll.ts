@@ -5,8 +5,9 @@
  * history is read, so nothing published in between is missed. Not responsible for authorization
  * decisions (it uses the subscriber's `accepts`-style predicate it is given).
  */
-import { HttpError, type HubRequest, type HubResponse, sendJson } from "./http.js";
+import { HttpError, type HubRequest, type HubResponse } from "./http.js";
 import { checkedLastEventId } from "./selectors.js";
+import type { Slicer } from "./slices.js";
 import type { Store, StoredUpdate } from "./stores/store.js";
 
 export const POLL_BATCH = 1000;
@@ -14,9 +15,17 @@ export const POLL_BATCH = 1000;
 const MAX_SCAN_PAGES = 20;
 
 export interface PollContext {
-  readonly store: Store;
+  /** Where history is read (the hub's store, which also knows subscription-event ids). */
+  readonly store: Pick<Store, "after" | "afterSeq">;
   readonly maxTimeoutMs: number;
   readonly retryMs: number;
+  /**
+   * Bytes of events one answer carries at most; past them the answer stops early (at least one
+   * event, however large) and its `lastEventId` is where the next poll goes on.
+   */
+  readonly maxBytes: number;
+  /** Time slices for the history scan, shared with replays. */
+  readonly slicer: Slicer;
   /** Calls `listener` with every update dispatched from now until the returned function is called. */
   listen(listener: (update: StoredUpdate) => void): () => void;
   /** Resolves when the hub starts shutting down. */
@@ -30,6 +39,41 @@ interface PollEvent {
 }
 
 const toEvent = (u: StoredUpdate): PollEvent => ({ type: u.type ?? "message", data: u.data, id: u.id });
+
+/**
+ * The events of one answer, serialized one by one as they are chosen so that the answer's size is
+ * known (and bounded) before it is built: never one JSON.stringify of an unbounded batch.
+ */
+class Batch {
+  readonly parts: string[] = [];
+  #bytes = 0;
+  #lastId: string | undefined;
+  constructor(readonly maxBytes: number) {}
+  get size(): number {
+    return this.parts.length;
+  }
+  get lastId(): string | undefined {
+    return this.#lastId;
+  }
+  /** True when no more events fit (the byte bound, or POLL_BATCH events). */
+  get full(): boolean {
+    return this.parts.length >= POLL_BATCH || this.#bytes >= this.maxBytes;
+  }
+  /** Adds `update` unless the answer is full; the first event always fits, however large. */
+  add(update: StoredUpdate): boolean {
+    if (this.full) return false;
+    const part = JSON.stringify(toEvent(update));
+    const bytes = Buffer.byteLength(part);
+    if (this.parts.length > 0 && this.#bytes + bytes > this.maxBytes) {
+      this.#bytes = this.maxBytes;
+      return false;
+    }
+    this.parts.push(part);
+    this.#bytes += bytes;
+    this.#lastId = update.id;
+    return true;
+  }
+}
 
 /** The poll's last event id: the query wins over the header (docs/polling.md). */
 function lastEventIdOf(req: HubRequest, query: URLSearchParams): string | undefined {
@@ -55,19 +99,28 @@ export async function answerPoll(
   res: HubResponse,
   query: URLSearchParams,
   accepts: (update: StoredUpdate) => boolean,
+  /** The id a poll without a last event id starts after (the newest this client may know of). */
+  newestId: () => Promise<string>,
 ): Promise<void> {
   const timeout = timeoutOf(query, context.maxTimeoutMs);
   const lastEventId = lastEventIdOf(req, query);
-  const answer = (events: readonly StoredUpdate[], last: string, reset: boolean) => {
-    sendJson(res, 200, {
-      events: events.map(toEvent),
-      lastEventId: events.at(-1)?.id ?? last,
+  const answer = (batch: Batch, last: string, reset: boolean) => {
+    const tail = JSON.stringify({
+      lastEventId: batch.lastId ?? last,
       retry: context.retryMs,
       ...(reset ? { reset: true } : {}),
     });
+    const body = `{"events":[${batch.parts.join(",")}],${tail.slice(1)}`;
+    res.writeHead(200, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+    });
+    res.end(body);
   };
+  const batch = new Batch(context.maxBytes);
   if (lastEventId === undefined) {
-    answer([], await context.store.lastEventId(), false);
+    answer(batch, await newestId(), false);
     return;
   }
 
@@ -83,23 +136,29 @@ export async function answerPoll(
     const reset = first.kind === "unknown-id";
     let page = first.updates;
     let scannedSeq = 0;
-    let scannedId = reset ? await context.store.lastEventId() : lastEventId;
+    let scannedId = reset ? await newestId() : lastEventId;
     if (reset && page.length === 0) scannedId = "earliest";
-    const found: StoredUpdate[] = [];
-    for (let pages = 0; pages < MAX_SCAN_PAGES; pages++) {
+    const slice = context.slicer.slice();
+    scan: for (let pages = 0; pages < MAX_SCAN_PAGES; pages++) {
       for (const update of page) {
+        if (accepts(update) && !batch.add(update)) break scan;
         scannedSeq = update.seq;
         scannedId = update.id;
-        if (accepts(update)) {
-          found.push(update);
-          if (found.length === POLL_BATCH) break;
+        if (batch.full) break scan;
+        if (slice.spent(4)) {
+          await context.slicer.turn();
+          if (res.destroyed) return;
+          slice.restart();
         }
       }
-      if (found.length > 0 || page.length < POLL_BATCH) break;
+      if (batch.size > 0 || page.length < POLL_BATCH) break;
+      await context.slicer.turn();
+      if (res.destroyed) return;
+      slice.restart();
       page = await context.store.afterSeq(scannedSeq, POLL_BATCH);
     }
-    if (found.length > 0 || timeout === 0) {
-      answer(found, scannedId, reset);
+    if (batch.size > 0 || timeout === 0) {
+      answer(batch, scannedId, reset);
       return;
     }
     const fresh = () => live.filter((u) => u.seq > scannedSeq);
@@ -117,7 +176,8 @@ export async function answerPoll(
       });
     }
     if (res.writableEnded || res.destroyed) return;
-    answer(fresh().slice(0, POLL_BATCH), scannedId, reset);
+    for (const update of fresh()) if (!batch.add(update)) break;
+    answer(batch, scannedId, reset);
   } finally {
     stop();
   }

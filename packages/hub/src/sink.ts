@@ -19,13 +19,34 @@ export interface Sink {
   write(frame: Framed): void;
   /** Bytes written but not yet flushed to the socket. */
   buffered(): number;
+  /** Resolves once what was written has been flushed, or the stream has closed. */
+  drained(): Promise<void>;
+}
+
+/** What `drained` listens to: a socket, a response or an HTTP/2 stream. */
+interface Drainable {
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  once(event: "drain" | "close", listener: () => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
+}
+
+function whenDrained(target: Drainable): Promise<void> {
+  if (target.writableLength === 0 || target.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      target.off("drain", done);
+      target.off("close", done);
+      resolve();
+    };
+    target.once("drain", done);
+    target.once("close", done);
+  });
 }
 
 /** What the direct sink uses of a socket. */
-interface CorkableSocket {
-  readonly writableLength: number;
+interface CorkableSocket extends Drainable {
   readonly writableCorked: number;
-  readonly destroyed: boolean;
   write(chunk: Buffer): boolean;
   cork(): void;
   uncork(): void;
@@ -55,6 +76,9 @@ class DirectChunkedSink implements Sink {
   buffered(): number {
     return this.#socket.writableLength;
   }
+  drained(): Promise<void> {
+    return whenDrained(this.#socket);
+  }
 }
 
 class ResponseSink implements Sink {
@@ -67,6 +91,10 @@ class ResponseSink implements Sink {
   }
   buffered(): number {
     return buffered(this.#res);
+  }
+  drained(): Promise<void> {
+    const res = this.#res;
+    return whenDrained("stream" in res ? res.stream : res);
   }
 }
 

@@ -17,10 +17,17 @@ import { openStream, type Sink } from "./sink.js";
 import type { StoredUpdate } from "./stores/store.js";
 import type { Selector } from "./topics.js";
 
-/** An update together with its wire frame, encoded once for every subscriber, on first use. */
+/**
+ * An update together with its wire frame, encoded once for every subscriber, on first use.
+ * `ephemeral`: not in history (subscription events), so it has no place of its own in the log
+ * order and is never skipped as already replayed.
+ */
 export class Dispatch {
   #frame: Framed | undefined;
-  constructor(readonly update: StoredUpdate) {}
+  constructor(
+    readonly update: StoredUpdate,
+    readonly ephemeral = false,
+  ) {}
   get frame(): Framed {
     const { id, type, data, retry } = this.update;
     this.#frame ??= new Framed(encodeBytes({ id, event: type, data, retry }));
@@ -39,6 +46,8 @@ export function dispatchOf(update: StoredUpdate): Dispatch {
 export interface SubscriberHost {
   /** Unflushed bytes past which a subscriber is disconnected as a slow consumer. */
   readonly maxBufferedBytes: number;
+  /** Unflushed bytes at which a replay waits for the client to read before writing more. */
+  readonly replayHighWater: number;
   /** Called once when the subscriber closes, with why. */
   onClose(subscriber: Subscriber, reason: string): void;
   /** Called with how many updates were written from history and from the held buffer (live fan-out counts its own). */
@@ -73,6 +82,8 @@ export class Subscriber {
   #sink: Sink | undefined;
   /** Live updates held while replaying; undefined once live. */
   #pending: Dispatch[] | undefined = [];
+  /** Bytes of the frames in `#pending`: bounded by `maxBufferedBytes` as the socket's buffer is. */
+  #pendingBytes = 0;
   #lastSeq = 0;
   #closed = false;
   #expiry: NodeJS.Timeout | undefined;
@@ -117,38 +128,61 @@ export class Subscriber {
     this.#write(HEARTBEAT);
   }
 
-  /** A live update: written now (true), or held until replay has finished, or skipped (false). */
+  /**
+   * A live update: written now (true), or held until replay has finished, or skipped (false). A
+   * subscriber whose held updates outgrow `maxBufferedBytes` (its replay is not being read) is
+   * disconnected as a slow consumer would be.
+   */
   deliver(dispatch: Dispatch): boolean {
     if (this.#closed) return false;
     if (this.#pending !== undefined) {
+      this.#pendingBytes += dispatch.frame.bytes.byteLength;
+      if (this.#pendingBytes > this.#host.maxBufferedBytes) {
+        this.#disconnectSlow("slow consumer: replay not read while live updates arrived");
+        return false;
+      }
       this.#pending.push(dispatch);
       return false;
     }
     return this.#send(dispatch);
   }
 
-  /** Updates from history during replay, oldest first; those this subscriber may not receive are skipped. */
-  replay(updates: readonly StoredUpdate[]): void {
-    let written = 0;
-    for (const update of updates) {
-      if (this.#closed) break;
-      if (this.accepts(update) && this.#send(dispatchOf(update))) written++;
-    }
-    if (written > 0) this.#host.onDeliver(written);
+  /**
+   * One update from history during replay (oldest first): written if this subscriber may receive
+   * it. The replay loop then asks `mustWait` before writing more, so a replay of any size reaches a
+   * client that reads, and only a client that stops reading is cut off.
+   */
+  replayOne(update: StoredUpdate): void {
+    if (this.#closed || !this.accepts(update)) return;
+    if (this.#send(dispatchOf(update))) this.#host.onDeliver(1);
+  }
+
+  /** True when the replay should wait for the client to read what was written (`drained()`). */
+  mustWait(): boolean {
+    const sink = this.#sink;
+    return sink !== undefined && !this.#closed && sink.buffered() >= this.#host.replayHighWater;
+  }
+
+  /** Resolves once the client has read what was written, or the stream has closed. */
+  drained(): Promise<void> {
+    return this.#sink?.drained() ?? Promise.resolve();
   }
 
   /** Replay is over: sends the held live updates not already replayed, then goes live. */
   goLive(): void {
     const pending = this.#pending ?? [];
     this.#pending = undefined;
+    this.#pendingBytes = 0;
     let written = 0;
     for (const dispatch of pending) if (this.#send(dispatch)) written++;
     if (written > 0) this.#host.onDeliver(written);
   }
 
   #send(dispatch: Dispatch): boolean {
-    if (dispatch.update.seq <= this.#lastSeq) return false;
-    this.#lastSeq = dispatch.update.seq;
+    if (!dispatch.ephemeral) {
+      if (dispatch.update.seq <= this.#lastSeq) return false;
+      this.#lastSeq = dispatch.update.seq;
+    }
     return this.#write(dispatch.frame);
   }
 
@@ -156,12 +190,16 @@ export class Subscriber {
     const sink = this.#sink;
     if (this.#closed || sink === undefined) return false;
     if (sink.buffered() > this.#host.maxBufferedBytes) {
-      this.close("slow consumer: send buffer full");
-      this.#res.destroy();
+      this.#disconnectSlow("slow consumer: send buffer full");
       return false;
     }
     sink.write(frame);
     return true;
+  }
+
+  #disconnectSlow(reason: string): void {
+    this.close(reason);
+    this.#res.destroy();
   }
 
   /** Ends the stream, first telling the client when to reconnect if `retryMs` is given. */

@@ -22,8 +22,21 @@ export interface SubscriptionDocument {
   readonly payload?: unknown;
 }
 
+/**
+ * `text` as one path segment with every character but RFC 3986's unreserved ones percent-encoded,
+ * as a URI template's `{/topic}` expands it: encodeURIComponent leaves `!'()*` as they are, and the
+ * subscriptions claim Mercure recommends (`/.well-known/mercure/subscriptions{/topic}{/subscriber}`)
+ * would then not match a selector such as `*`.
+ */
+export function encodeSegment(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
 export function subscriptionId(topic: string, subscriber: string): string {
-  return `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(topic)}/${encodeURIComponent(subscriber)}`;
+  return `${SUBSCRIPTIONS_PATH}/${encodeSegment(topic)}/${encodeSegment(subscriber)}`;
 }
 
 /** One document per selector of the subscriber. */
@@ -79,7 +92,7 @@ export function subscriptionsResponse(
   }
   return {
     "@context": CONTEXT,
-    id: topic === undefined ? SUBSCRIPTIONS_PATH : `${SUBSCRIPTIONS_PATH}/${encodeURIComponent(topic)}`,
+    id: topic === undefined ? SUBSCRIPTIONS_PATH : `${SUBSCRIPTIONS_PATH}/${encodeSegment(topic)}`,
     type: "Subscriptions",
     lastEventID: lastEventId,
     subscriptions: visible,

@@ -44,9 +44,34 @@ describe("publish", () => {
     });
   }
 
-  test("refuses a reused id with 409", async () => {
-    await publishOk(started.endpoint, { topic: "/t", id: "once" });
-    assert.equal((await publish(started.endpoint, { topic: "/t", id: "once" })).status, 409);
+  test("a retry of the same update under its id is acknowledged again and not delivered twice", async () => {
+    const collector = new Collector(`${started.endpoint}?topic=/retried`, { types: ["t"] });
+    try {
+      await collector.opened();
+      const fields = { topic: "/retried", id: "retry-1", data: "same", type: "t" };
+      assert.equal(await publishOk(started.endpoint, fields), "retry-1");
+      assert.equal(await publishOk(started.endpoint, fields), "retry-1");
+      await publishOk(started.endpoint, { topic: "/retried", data: "next" });
+      await collector.until((events) => events.some((e) => e.data === "next"));
+      assert.deepEqual(
+        collector.events.map((e) => [e.id, e.data]),
+        [
+          ["retry-1", "same"],
+          [collector.events[1]?.id, "next"],
+        ],
+      );
+    } finally {
+      collector.close();
+    }
+  });
+
+  test("refuses a different update under a reused id with 409", async () => {
+    await publishOk(started.endpoint, { topic: "/t", id: "once", data: "first" });
+    const other = await publish(started.endpoint, { topic: "/t", id: "once", data: "second" });
+    assert.equal(other.status, 409);
+    assert.match(await other.text(), /already used by a different update/);
+    const topic = await publish(started.endpoint, { topic: "/elsewhere", id: "once", data: "first" });
+    assert.equal(topic.status, 409);
   });
 
   test("refuses a body over the limit with 413 and a wrong content type with 415", async () => {

@@ -27,6 +27,7 @@ export const SETTING_NAMES = [
   "host",
   "store",
   "anonymous",
+  "noSubscriptions",
   "resourceIdentifier",
   "corsOrigins",
   "publisherJwtKey",
@@ -75,6 +76,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: ["MERCURE_ANONYMOUS"],
     kind: "boolean",
     help: "let subscribers without a JWT receive public updates",
+  },
+  {
+    name: "noSubscriptions",
+    flags: ["no-subscriptions"],
+    env: ["SSEKIT_NO_SUBSCRIPTIONS"],
+    kind: "boolean",
+    help: "turn off the subscriptions API and subscription events",
   },
   {
     name: "resourceIdentifier",

@@ -21,7 +21,8 @@ export class MemoryStore implements Store {
   constructor(readonly limits: HistoryLimits) {}
 
   async append(update: Update): Promise<StoredUpdate> {
-    if (this.#ids.has(update.id)) throw new DuplicateIdError(update.id);
+    const taken = this.#ids.get(update.id);
+    if (taken !== undefined) throw new DuplicateIdError(update.id, this.#log[this.#indexOf(taken)]);
     const stored = storedUpdate(update, this.#nextSeq++, Date.now());
     this.#log.push(stored);
     this.#ids.set(stored.id, stored.seq);
@@ -50,6 +51,14 @@ export class MemoryStore implements Store {
 
   async lastEventId(): Promise<string> {
     return this.#log.at(-1)?.id ?? "earliest";
+  }
+
+  async lastPublicEventId(): Promise<string> {
+    for (let i = this.#log.length - 1; i >= 0; i--) {
+      const update = this.#log[i];
+      if (update !== undefined && !update.private) return update.id;
+    }
+    return "earliest";
   }
 
   #pruneCount(): number {

@@ -81,6 +81,8 @@ export class SqliteStore implements Store {
   readonly #bySeq: Database.Statement<[number, number], Row>;
   readonly #seqOf: Database.Statement<[string], { seq: number }>;
   readonly #last: Database.Statement<[], { id: string }>;
+  readonly #lastPublic: Database.Statement<[], { id: string }>;
+  readonly #byId: Database.Statement<[string], Row>;
   readonly #pruneCount: Database.Statement<[number]>;
   readonly #pruneAge: Database.Statement<[number]>;
   readonly limits: HistoryLimits;
@@ -111,12 +113,15 @@ export class SqliteStore implements Store {
       time INTEGER NOT NULL
     )`);
     this.#db.exec("CREATE INDEX IF NOT EXISTS updates_time ON updates (time)");
+    this.#db.exec("CREATE INDEX IF NOT EXISTS updates_public ON updates (seq) WHERE private = 0");
     this.#insert = this.#db.prepare(
       "INSERT INTO updates (id, topics, data, private, type, retry, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     this.#bySeq = this.#db.prepare("SELECT * FROM updates WHERE seq > ? ORDER BY seq LIMIT ?");
     this.#seqOf = this.#db.prepare("SELECT seq FROM updates WHERE id = ?");
     this.#last = this.#db.prepare("SELECT id FROM updates ORDER BY seq DESC LIMIT 1");
+    this.#lastPublic = this.#db.prepare("SELECT id FROM updates WHERE private = 0 ORDER BY seq DESC LIMIT 1");
+    this.#byId = this.#db.prepare("SELECT * FROM updates WHERE id = ?");
     this.#pruneCount = this.#db.prepare(
       "DELETE FROM updates WHERE seq <= (SELECT seq FROM updates ORDER BY seq DESC LIMIT 1 OFFSET ?)",
     );
@@ -149,7 +154,7 @@ export class SqliteStore implements Store {
           return { ok: true, seq: Number(info.lastInsertRowid) };
         } catch (error) {
           if (error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE")
-            return { ok: false, error: new DuplicateIdError(update.id) };
+            return { ok: false, error: new DuplicateIdError(update.id, this.#existing(update.id)) };
           throw error;
         }
       }),
@@ -194,8 +199,17 @@ export class SqliteStore implements Store {
     return this.#bySeq.all(seq, limit).map(fromRow);
   }
 
+  #existing(id: string): StoredUpdate | undefined {
+    const row = this.#byId.get(id);
+    return row === undefined ? undefined : fromRow(row);
+  }
+
   async lastEventId(): Promise<string> {
     return this.#last.get()?.id ?? "earliest";
+  }
+
+  async lastPublicEventId(): Promise<string> {
+    return this.#lastPublic.get()?.id ?? "earliest";
   }
 
   async prune(now = Date.now()): Promise<number> {

@@ -60,13 +60,33 @@ export type AfterResult =
   | { readonly kind: "found"; readonly updates: readonly StoredUpdate[] }
   | { readonly kind: "unknown-id"; readonly updates: readonly StoredUpdate[] };
 
-/** Thrown by `append` when the publisher reuses an event id still in history. */
+/**
+ * Thrown by `append` when the publisher reuses an event id still in history; `existing` is the
+ * update stored under it, so that a retry of the same publish can be told from a different one.
+ */
 export class DuplicateIdError extends Error {
   readonly code = "DUPLICATE_ID";
-  constructor(readonly id: string) {
-    super(`event id "${id}" is already used by an update in history; omit id to let the hub choose one`);
+  constructor(
+    readonly id: string,
+    readonly existing?: StoredUpdate,
+  ) {
+    super(
+      `event id "${id}" is already used by a different update in history; omit id to let the hub choose one`,
+    );
     this.name = "DuplicateIdError";
   }
+}
+
+/** True when `a` and `b` carry the same update (a publisher's retry), whatever their ids and positions. */
+export function sameUpdate(a: Update, b: Update): boolean {
+  return (
+    a.data === b.data &&
+    a.private === b.private &&
+    (a.type ?? undefined) === (b.type ?? undefined) &&
+    (a.retry ?? undefined) === (b.retry ?? undefined) &&
+    a.topics.length === b.topics.length &&
+    a.topics.every((topic, i) => topic === b.topics[i])
+  );
 }
 
 export interface HistoryLimits {
@@ -92,6 +112,11 @@ export interface Store {
   afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]>;
   /** The id of the newest update kept, or `"earliest"` when history is empty. */
   lastEventId(): Promise<string>;
+  /**
+   * The id of the newest public (not private) update kept, or `"earliest"`: what the hub tells
+   * clients is the newest id, as the id of a private update is not everyone's to know.
+   */
+  lastPublicEventId(): Promise<string>;
   /** Removes updates beyond the count and age limits; returns how many were removed. */
   prune(now?: number): Promise<number>;
   /** Releases the store; pending appends have completed. */

@@ -1,0 +1,61 @@
+/**
+ * Cooperative time slicing for the hub's long loops (replaying history, scanning it for a poll):
+ * a loop runs for at most one slice of time, then waits for its turn again, and turns are handed
+ * out one per iteration of the event loop, in arrival order. So however many replays run at once,
+ * the event loop is never held for more than about one slice before it reads sockets again, and
+ * live dispatch and cheap requests (`/healthz`) go on between slices. Not responsible for what the
+ * loops do.
+ */
+
+/** Milliseconds one loop may run before it gives the event loop back. */
+export const SLICE_MS = 5;
+
+export class Slicer {
+  readonly #waiting: (() => void)[] = [];
+  #scheduled = false;
+
+  /**
+   * Resolves at the caller's next turn: in a later iteration of the event loop, after sockets
+   * have been read and after every loop that asked before it has had its turn.
+   */
+  turn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.#schedule();
+    });
+  }
+
+  /** A clock for one slice: `spent()` says when the caller should await `turn()`. */
+  slice(): Slice {
+    return new Slice();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      // One loop per iteration: it runs in the microtasks right after this callback.
+      this.#waiting.shift()?.();
+      if (this.#waiting.length > 0) this.#schedule();
+    });
+  }
+}
+
+/** How long the current slice has run; checked every few items, as reading the clock has a cost. */
+export class Slice {
+  #start = performance.now();
+  #count = 0;
+
+  /** True when the slice is over (checked every `every` calls); the caller then awaits its turn. */
+  spent(every = 8): boolean {
+    if (++this.#count % every !== 0) return false;
+    return performance.now() - this.#start >= SLICE_MS;
+  }
+
+  /** Starts a new slice, after the caller's turn came. */
+  restart(): void {
+    this.#start = performance.now();
+    this.#count = 0;
+  }
+}
