@@ -11,6 +11,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+// A test process that ends without its finally blocks (a timeout's SIGTERM, an uncaught error)
+// must not leave servers behind: kill whatever is still running on the way out.
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 export interface RedisServerOptions {
   /** Persist every write to an append-only file (`appendonly yes`, `appendfsync everysec`). Default: false. */
   readonly appendonly?: boolean;
@@ -84,6 +91,8 @@ export class RedisServer {
     ];
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     let output = "";
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
