@@ -32,6 +32,7 @@ if (kind === "ssekit") {
 } else if (kind === "ssekit-redis") {
   const bus = redisChannelBus({ redis: process.argv[4] ?? "", key: `bench:${process.pid}` });
   const channel = createChannel({ bus });
+  await channel.ready();
   const add = (req: NodeRequest, res: NodeResponse) => {
     void channel.add(createSession(req, res));
   };

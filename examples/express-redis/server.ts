@@ -42,6 +42,13 @@ app.post("/prices", async (req, res) => {
 });
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
+  // Serve once the channel follows Redis; stop with the reason if Redis cannot be reached.
+  await channel.ready().catch((error: unknown) => {
+    console.error(
+      `cannot reach Redis (REDIS_URL=${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"}): ${error}`,
+    );
+    process.exit(1);
+  });
   const server = app.listen(Number(process.env.PORT ?? 3001), "127.0.0.1", () => {
     console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   });

@@ -19,6 +19,7 @@ test(
     // Another instance of the same app: its own bus (connections) on the same key.
     const otherBus = redisChannelBus({ redis: redis.url, key: "example:events" });
     const other = createChannel({ bus: otherBus });
+    await Promise.all([route.channel.ready(), other.ready()]);
     let server: Server | undefined;
     const sources: EventSource[] = [];
     try {

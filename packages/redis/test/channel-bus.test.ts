@@ -42,6 +42,7 @@ test("a broadcast on either instance reaches the members of both once, in one or
   const [a, b] = instances(2);
   const one = createChannel({ bus: a as RedisChannelBus });
   const two = createChannel({ bus: b as RedisChannelBus });
+  await Promise.all([one.ready(), two.ready()]);
   try {
     const onA = join(one);
     const onB = join(two);
@@ -68,6 +69,7 @@ test("a client resumes on the other instance after its Last-Event-ID: no gap, no
   const [a, b] = instances(2);
   const one = createChannel({ bus: a as RedisChannelBus });
   const two = createChannel({ bus: b as RedisChannelBus });
+  await Promise.all([one.ready(), two.ready()]);
   try {
     const first = join(one);
     const ids: string[] = [];
@@ -90,6 +92,7 @@ test("typed events go through the log and arrive JSON-encoded under their event 
   const [a, b] = instances(2);
   const one = createChannel<Events>({ bus: a as RedisChannelBus });
   const two = createChannel<Events>({ bus: b as RedisChannelBus });
+  await Promise.all([one.ready(), two.ready()]);
   try {
     const onB = join(two);
     await one.broadcast("price", { symbol: "ACME", p: 1.5 });
@@ -116,6 +119,7 @@ test("a broadcaster's own id is the event's id, resumes on any instance, and is 
   const [a, b] = instances(2);
   const one = createChannel({ bus: a as RedisChannelBus });
   const two = createChannel({ bus: b as RedisChannelBus });
+  await Promise.all([one.ready(), two.ready()]);
   try {
     assert.equal(await one.broadcast({ data: "x", id: "order-1" }), "order-1");
     await one.broadcast({ data: "y", id: "order-2" });
@@ -137,6 +141,7 @@ test("an unknown id gets the unknown comment and live events; one trimmed from t
   const [a, b] = instances(2, { maxLength: 3 });
   const one = createChannel({ bus: a as RedisChannelBus });
   const two = createChannel({ bus: b as RedisChannelBus });
+  await Promise.all([one.ready(), two.ready()]);
   try {
     const watcher = join(two);
     const ids: string[] = [];
@@ -162,6 +167,7 @@ test("channel.poll on one instance answers from the shared log, and waits for a 
   const [a, b] = instances(2);
   const one = createChannel({ bus: a as RedisChannelBus });
   const two = createChannel({ bus: b as RedisChannelBus });
+  await Promise.all([one.ready(), two.ready()]);
   try {
     const first = await one.broadcast({ data: "a" });
     await one.broadcast({ data: "b", event: "note" });
@@ -195,6 +201,7 @@ test("Redis down: broadcast rejects, sessions stay open; back up: both instances
   const b = redisChannelBus(options);
   const one = createChannel({ bus: a });
   const two = createChannel({ bus: b });
+  await Promise.all([one.ready(), two.ready()]);
   try {
     const onA = join(one);
     const onB = join(two);
@@ -237,4 +244,39 @@ test("misuse is refused with a clear error: history with a bus, a closed channel
     assert.equal(error.code, "CHANNEL_CLOSED");
     return true;
   });
+});
+
+test("per-session filters apply to replay and live events; a filter that throws costs only its own session", async () => {
+  const [a, b] = instances(2);
+  const one = createChannel({ bus: a as RedisChannelBus });
+  const two = createChannel({ bus: b as RedisChannelBus });
+  await Promise.all([one.ready(), two.ready()]);
+  try {
+    const everything = join(two);
+    const throwing = createWebSession(new Request("http://localhost/"), { heartbeat: 0 });
+    void two.add(throwing.session, {
+      filter: () => {
+        throw new Error("a bug in a filter");
+      },
+    });
+    const first = await one.broadcast({ data: "0", event: "note" });
+    await one.broadcast({ data: "1", event: "other" });
+    await one.broadcast({ data: "2", event: "note" });
+    const notesOnly = (() => {
+      const { session, response } = createWebSession(new Request(`http://localhost/?lastEventId=${first}`), {
+        heartbeat: 0,
+      });
+      void two.add(session, { filter: (event) => event.event === "note" });
+      return new StreamReader(response.body);
+    })();
+    await notesOnly.until(1);
+    await one.broadcast({ data: "3", event: "other" });
+    await one.broadcast({ data: "4", event: "note" });
+    await Promise.all([notesOnly.until(2), everything.reader.until(5)]);
+    assert.deepEqual(notesOnly.data(), ["2", "4"]);
+    assert.deepEqual(everything.reader.data(), ["0", "1", "2", "3", "4"]);
+    assert.ok(throwing.session.isOpen);
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
 });

@@ -64,6 +64,20 @@ function encodeEvent(event: BusEvent): Uint8Array | undefined {
   }
 }
 
+/**
+ * Whether `filter` lets `event` through. Delivery runs in the follower, not in a caller's
+ * `broadcast`, so a filter that throws must cost only its own session the event, not the members
+ * after it.
+ */
+function passes(filter: SessionFilter | undefined, event: BusEvent): boolean {
+  if (filter === undefined) return true;
+  try {
+    return filter(event);
+  } catch {
+    return false;
+  }
+}
+
 export class BusChannel<M extends EventMap = EventMap> implements Membership {
   readonly #bus: ChannelBus;
   readonly #members = new Set<Session>();
@@ -91,6 +105,16 @@ export class BusChannel<M extends EventMap = EventMap> implements Membership {
     }
     this.#bus = bus;
     this.#follower = bus.follow((events) => this.#deliver(events));
+  }
+
+  /**
+   * Resolves once the channel follows the log (one round trip to it after the channel is made):
+   * from then on every event appended by any process reaches this process's members. A session
+   * added earlier gets the events read after that point. Rejects when the log could not be reached
+   * on the latest attempt (the channel keeps trying); await it before serving to fail fast.
+   */
+  ready(): Promise<void> {
+    return this.#follower.started();
   }
 
   /** How many sessions of this process are members now (including those still being replayed to). */
@@ -157,7 +181,7 @@ export class BusChannel<M extends EventMap = EventMap> implements Membership {
           if (result.kind === "too-old") session.comment(TRUNCATED_COMMENT);
           for (const event of result.events) {
             const bytes = encodeEvent(event);
-            if (bytes && (!filter || filter(event))) session.writeBytes(bytes);
+            if (bytes && passes(filter, event)) session.writeBytes(bytes);
           }
           upTo = result.events.at(-1)?.position ?? upTo;
           if (result.events.length < PAGE || !session.isOpen || upTo === undefined) break;
@@ -173,7 +197,7 @@ export class BusChannel<M extends EventMap = EventMap> implements Membership {
     if (!session.isOpen || this.#pending?.get(session) !== pending) return { kind };
     for (const live of pending.held) {
       if (upTo !== undefined && this.#bus.compare(live.event.position, upTo) <= 0) continue;
-      if (!filter || filter(live.event)) session.writeBytes(live.bytes, live.framed);
+      if (passes(filter, live.event)) session.writeBytes(live.bytes, live.framed);
       upTo = live.event.position;
     }
     pending.held.length = 0;
@@ -225,9 +249,7 @@ export class BusChannel<M extends EventMap = EventMap> implements Membership {
         for (const session of this.#members) session.writeBytes(bytes, framed);
       } else {
         for (const session of this.#members) {
-          const filter = filters.get(session);
-          if (filter && !filter(event)) continue;
-          session.writeBytes(bytes, framed);
+          if (passes(filters.get(session), event)) session.writeBytes(bytes, framed);
         }
       }
       const pending = this.#pending;
@@ -235,7 +257,7 @@ export class BusChannel<M extends EventMap = EventMap> implements Membership {
       for (const [session, state] of pending) {
         if (!state.replayed) state.held.push({ event, bytes, framed });
         else if (state.upTo === undefined || compare(event.position, state.upTo) > 0) {
-          if (!state.filter || state.filter(event)) session.writeBytes(bytes, framed);
+          if (passes(state.filter, event)) session.writeBytes(bytes, framed);
         }
       }
     }
