@@ -11,12 +11,21 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// A test process that ends without its finally blocks (a timeout's SIGTERM, an uncaught error)
-// must not leave servers behind: kill whatever is still running on the way out.
+// A test process that ends without its finally blocks (a test runner's timeout sends SIGTERM, an
+// uncaught error exits) must not leave servers behind: kill whatever is still running on the way out.
 const running = new Set<ChildProcess>();
-process.once("exit", () => {
+const dirs = new Set<string>();
+function killRunning(): void {
   for (const child of running) child.kill("SIGKILL");
-});
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
+process.once("exit", killRunning);
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    killRunning();
+    process.exit(128 + (signal === "SIGTERM" ? 15 : 2));
+  });
+}
 
 export interface RedisServerOptions {
   /** Persist every write to an append-only file (`appendonly yes`, `appendfsync everysec`). Default: false. */
@@ -48,6 +57,7 @@ export class RedisServer {
   /** Starts a server; retries on another port when the chosen one was taken meanwhile. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = mkdtempSync(join(tmpdir(), "ssekit-redis-"));
+    dirs.add(dir);
     let lastError: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
       const server = new RedisServer(await freePort(), dir, options);
@@ -59,6 +69,7 @@ export class RedisServer {
       }
     }
     rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
     throw lastError;
   }
 
@@ -135,5 +146,6 @@ export class RedisServer {
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
+    dirs.delete(this.dir);
   }
 }
