@@ -280,3 +280,28 @@ test("per-session filters apply to replay and live events; a filter that throws 
     await Promise.all([one.close(), two.close()]);
   }
 });
+
+test("resuming on an instance that reads the log behind the others: the replay's events are not written twice", async () => {
+  const key = `channel-test-${++keys}`;
+  const a = redisChannelBus({ redis: server.url, key });
+  // One entry per read: this instance's follower falls far behind a burst of appends.
+  const b = redisChannelBus({ redis: server.url, key, batch: 1 });
+  buses.push(a, b);
+  const one = createChannel({ bus: a });
+  const two = createChannel({ bus: b });
+  await Promise.all([one.ready(), two.ready()]);
+  try {
+    const ids = await Promise.all(Array.from({ length: 300 }, (_, n) => one.broadcast({ data: String(n) })));
+    const resumed = join(two, `http://localhost/?lastEventId=${ids[99]}`);
+    assert.deepEqual(await resumed.added, { kind: "found" });
+    await one.broadcast({ data: "live" });
+    await resumed.reader.until(201);
+    assert.deepEqual(resumed.reader.data(), [
+      ...Array.from({ length: 200 }, (_, n) => String(n + 100)),
+      "live",
+    ]);
+    assert.equal(two.size, 1);
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
+});
