@@ -243,3 +243,69 @@ test("Redis down: append rejects with a typed error; after a SIGKILL and restart
     await durable.stop();
   }
 });
+
+test("an append that times out is UNCERTAIN: it may still land, and resending it with the same indexed id is refused, not doubled", async () => {
+  const frozen = await RedisServer.start();
+  const log = createRedisLog({ redis: frozen.url, key: "uncertain", idField: "eid", timeoutMs: 200 });
+  try {
+    await log.append({ eid: "warm-up", data: "0" });
+    frozen.pause();
+    const error = await log.append({ eid: "payment-7", data: "1" }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof RedisLogError, String(error));
+    assert.equal(error.code, "UNCERTAIN");
+    frozen.resume();
+    // Redis ran the append once it could; the retry a careful caller makes is refused.
+    await assert.rejects(log.append({ eid: "payment-7", data: "1" }), DuplicateIdError);
+    const all = await log.read(START, 10);
+    assert.deepEqual(all.kind === "found" ? all.entries.map((e) => e.fields.eid) : all.kind, [
+      "warm-up",
+      "payment-7",
+    ]);
+  } finally {
+    frozen.resume();
+    await log.close();
+    await frozen.stop();
+  }
+});
+
+test("Redis unreachable at start: appends and tails report it after timeoutMs, then work once it is up", async () => {
+  const late = await RedisServer.start();
+  await late.kill();
+  const log = createRedisLog({
+    redis: late.url,
+    key: "late",
+    timeoutMs: 200,
+    backoff: { initialMs: 20, maxMs: 100 },
+  });
+  try {
+    await assert.rejects(log.append({ data: "early" }), { code: "UNAVAILABLE" });
+    const seen: string[] = [];
+    let notify = () => {};
+    const tail = log.tail("$", (entries) => {
+      for (const e of entries) seen.push(e.fields.data ?? "");
+      notify();
+    });
+    await assert.rejects(tail.started(), { code: "UNAVAILABLE" });
+    await late.restart();
+    for (;;) {
+      const ok = await tail.started().then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await log.append({ data: "now" });
+    await new Promise<void>((resolve) => {
+      notify = () => seen.length > 0 && resolve();
+      notify();
+    });
+    assert.deepEqual(seen, ["now"]);
+  } finally {
+    await log.close();
+    await late.stop();
+  }
+});

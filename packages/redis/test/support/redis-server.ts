@@ -133,7 +133,18 @@ export class RedisServer {
     if (!child || !this.running) return;
     const exited = once(child, "exit");
     child.kill("SIGKILL");
+    child.kill("SIGCONT");
     await exited;
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered, until `resume`. */
+  pause(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void {
+    this.#child?.kill("SIGCONT");
   }
 
   /** Starts the server again on the same port and directory. */
