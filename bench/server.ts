@@ -5,9 +5,12 @@
  * delivered events/s with publish-to-receive p50/p99 latency to many subscribers of one channel at
  * increasing publish rates. Then 50,000 sessions in one process over HTTP/2 streams (a few hundred
  * connections, so the open-file limit does not cap them): sessions open, errors, every broadcast
- * received in order, memory per session. `--quick`: a few hundred connections (a few thousand
+ * received in order, memory per session. Then the same fan-out with the channel on a Redis bus
+ * (`createChannel({ bus: redisChannelBus(...) })`, a real redis-server started for it) against the
+ * in-process channel, in the same run. `--quick`: a few hundred connections (a few thousand
  * HTTP/2 streams) for a few seconds.
  */
+import { RedisServer } from "../packages/redis/test/support/redis-server.js";
 import { H2Pool } from "./loadgen/h2-pool.js";
 import { LoadPool, quantile } from "./loadgen/pool.js";
 import { hardFileLimit, Target, type TargetKind } from "./loadgen/target.js";
@@ -48,8 +51,9 @@ export async function fanout(
   subscribers: number,
   rates: readonly number[],
   stepMs: number,
+  redisUrl?: string,
 ): Promise<Step[]> {
-  const target = await Target.start(kind);
+  const target = await Target.start(kind, "http1", redisUrl);
   const pool = await LoadPool.start(Math.max(2, Math.ceil(subscribers / 5_000)));
   try {
     const { open, firstError } = await pool.connect("127.0.0.1", target.port, "/", subscribers);
@@ -236,6 +240,53 @@ async function h2Table(quick: boolean): Promise<Table> {
   };
 }
 
+/**
+ * The "across instances" table: fan-out of one process's channel on a Redis bus (every broadcast
+ * goes to Redis and comes back through the process's XREAD tail before it is written) against the
+ * in-process channel, alternating, at the same publish rates and subscriber count.
+ */
+export async function busTable(quick: boolean, subscribers: number): Promise<Table> {
+  const rates = [20, 100];
+  const stepMs = quick ? 1_500 : 3_000;
+  const redis = await RedisServer.start();
+  const steps = new Map<TargetKind, Step[]>();
+  try {
+    for (const kind of ["ssekit", "ssekit-redis"] as const) {
+      steps.set(kind, await fanout(kind, subscribers, rates, stepMs, redis.url));
+    }
+  } finally {
+    await redis.stop();
+  }
+  const rows: (string | number)[][] = [];
+  for (const [kind, list] of steps) {
+    for (const s of list) {
+      rows.push([
+        kind === "ssekit" ? "in-process channel" : "channel on a Redis bus",
+        s.rate,
+        Math.round(s.delivered),
+        `${(s.share * 100).toFixed(1)}%`,
+        s.p50,
+        s.p99,
+      ]);
+    }
+  }
+  const at = (kind: TargetKind, rate: number) => steps.get(kind)?.find((s) => s.rate === rate);
+  const local = at("ssekit", 100);
+  const shared = at("ssekit-redis", 100);
+  const ratio =
+    local && shared && local.delivered > 0 ? (shared.delivered / local.delivered).toFixed(2) : "n/a";
+  const added = local && shared ? (shared.p50 - local.p50).toFixed(1) : "n/a";
+  return {
+    title: `Across instances: a channel on a Redis bus vs in-process, ${subscribers.toLocaleString("en-US")} subscribers`,
+    columns: ["channel", "publishes/s", "delivered events/s", "delivered", "p50 ms", "p99 ms"],
+    rows,
+    notes: [
+      `At 100 broadcasts/s: Redis bus / in-process delivered events/s ${ratio} (target at least 0.7), added p50 ${added} ms (target at most 2 ms).`,
+      "One app process with its subscribers; the bus variant appends each broadcast to a Redis stream (redis-server on 127.0.0.1, no persistence) and writes it when its own XREAD BLOCK tail reads it back, as every instance would. Latency is from the broadcast call to the subscriber process reading the event.",
+    ],
+  };
+}
+
 export async function run(options: BenchOptions): Promise<Section> {
   const idleConnections = options.quick ? 300 : 10_000;
   const subscribers = options.quick ? 300 : 10_000;
@@ -315,5 +366,6 @@ export async function run(options: BenchOptions): Promise<Section> {
       ],
     },
   ];
+  tables.push(await busTable(options.quick, subscribers));
   return { name: "server", tables };
 }

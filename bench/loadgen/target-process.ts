@@ -1,5 +1,7 @@
 /**
- * The server-under-test process: `target-process.ts ssekit|better-sse|naive [http1|h2c]`. Serves
+ * The server-under-test process: `target-process.ts ssekit|ssekit-redis|better-sse|naive [http1|h2c]
+ * [REDIS_URL]` (`ssekit-redis`: the channel is on a Redis bus, so every broadcast goes through
+ * Redis and back before it is written to the subscribers). Serves
  * GET / as an event stream on 127.0.0.1 (port 0) over node:http, or over node:http2's
  * `createServer` (cleartext HTTP/2, prior knowledge) through its compatibility API; publishes to
  * every subscriber when told (timestamps at a rate, or the sequence 1..n), reports RSS.
@@ -10,6 +12,7 @@ import {
   type Http2ServerRequest,
   type Http2ServerResponse,
 } from "node:http2";
+import { redisChannelBus } from "@ssekit/redis";
 import { createChannel as betterChannel, createSession as betterSession } from "better-sse";
 import { createChannel, createSession, type NodeRequest, type NodeResponse } from "ssekit/server";
 
@@ -26,6 +29,21 @@ if (kind === "ssekit") {
   };
   onHttp1 = onHttp2 = add;
   publishOne = (data) => channel.broadcast({ data });
+} else if (kind === "ssekit-redis") {
+  const bus = redisChannelBus({ redis: process.argv[4] ?? "", key: `bench:${process.pid}` });
+  const channel = createChannel({ bus });
+  await channel.ready();
+  const add = (req: NodeRequest, res: NodeResponse) => {
+    void channel.add(createSession(req, res));
+  };
+  onHttp1 = onHttp2 = add;
+  publishOne = (data) => {
+    channel.broadcast({ data }).catch((error: unknown) => {
+      console.error(
+        `bench target: broadcast failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  };
 } else if (kind === "better-sse") {
   const channel = betterChannel();
   onHttp1 = async (req, res) => {

@@ -1,11 +1,12 @@
 /**
- * A server under test, in its own process (bench/loadgen/target-process.ts): ssekit, better-sse or
- * a naive broadcaster, on node:http or on node:http2 (h2c). The bench asks it over IPC to publish at a rate (data = the publish
+ * A server under test, in its own process (bench/loadgen/target-process.ts): ssekit (in-process
+ * channel, or `ssekit-redis`: a channel on a Redis bus), better-sse or a naive broadcaster, on
+ * node:http or on node:http2 (h2c). The bench asks it over IPC to publish at a rate (data = the publish
  * timestamp in ms, so subscribers can measure latency) and for its resident memory.
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 
-export type TargetKind = "ssekit" | "better-sse" | "naive";
+export type TargetKind = "ssekit" | "ssekit-redis" | "better-sse" | "naive";
 const PROCESS = new URL("./target-process.ts", import.meta.url).pathname;
 
 interface Reply {
@@ -24,9 +25,13 @@ export class Target {
     this.port = port;
   }
 
-  /** Starts a server of `kind` over node:http (`http1`, the default) or node:http2 cleartext (`h2c`). */
-  static async start(kind: TargetKind, protocol: "http1" | "h2c" = "http1"): Promise<Target> {
-    const child = fork(PROCESS, [kind, protocol], {
+  /**
+   * Starts a server of `kind` over node:http (`http1`, the default) or node:http2 cleartext (`h2c`);
+   * `ssekit-redis` needs the URL of a Redis server.
+   */
+  static async start(kind: TargetKind, protocol: "http1" | "h2c" = "http1", redisUrl = ""): Promise<Target> {
+    if (kind === "ssekit-redis" && redisUrl === "") throw new Error("target ssekit-redis needs a Redis URL");
+    const child = fork(PROCESS, [kind, protocol, redisUrl], {
       execArgv: ["--conditions=ssekit-source", "--import", "tsx", "--max-semi-space-size=16", "--expose-gc"],
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });

@@ -4,12 +4,20 @@
  * `history`, it keeps a ring of recent events and replays the missed ones to a session that joins
  * with a `Last-Event-ID`, before any live event, with no gap and no duplicate. It does not accept
  * connections or set headers; sessions come from `createSession` / `createWebSession`.
+ * `createChannel({ bus })` makes the other kind, a channel across processes (bus-channel.ts).
  */
 import { encodeBytes } from "../protocol/index.js";
+import { BusChannel, type BusChannelOptions } from "./bus-channel.js";
 import { Framed } from "./chunked.js";
-import { checkNonNegativeInteger } from "./errors.js";
-import { History, type HistoryEntry, type ReplayResult } from "./history.js";
-import { type PollOptions, pollChannel } from "./poll.js";
+import { checkNonNegativeInteger, SseServerError } from "./errors.js";
+import {
+  History,
+  type HistoryEntry,
+  type ReplayResult,
+  TRUNCATED_COMMENT,
+  UNKNOWN_ID_COMMENT,
+} from "./history.js";
+import { type PollBatch, type PollOptions, type PollSource, pollChannel } from "./poll.js";
 import { type Membership, type Session, toEventMessage } from "./session.js";
 import type { EventMap, OutgoingMessage, SendOptions } from "./types.js";
 
@@ -42,9 +50,7 @@ export interface AddOptions {
   readonly filter?: SessionFilter;
 }
 
-/** The comments written on replay when the id cannot be resumed exactly. */
-export const TRUNCATED_COMMENT = "ssekit history-truncated";
-export const UNKNOWN_ID_COMMENT = "ssekit unknown-last-event-id";
+export { TRUNCATED_COMMENT, UNKNOWN_ID_COMMENT };
 
 const DECIMAL = /^[1-9][0-9]{0,15}$/;
 
@@ -184,7 +190,8 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
    * from this channel's history, for clients that cannot stream. Needs `history`.
    */
   poll(request: Request, options?: PollOptions): Promise<Response> {
-    return pollChannel(this as Channel, request, options);
+    const history = this.#history;
+    return pollChannel(history ? ringSource(this as Channel, history) : undefined, request, options);
   }
 
   /** @internal Calls `wake` once at the next broadcast or close; returns a function that cancels. */
@@ -204,7 +211,40 @@ function ownSeq(id: string): number | undefined {
   return DECIMAL.test(id) ? Number(id) : undefined;
 }
 
-/** Creates a channel; see `ChannelOptions`. */
-export function createChannel<M extends EventMap = EventMap>(options: ChannelOptions = {}): Channel<M> {
-  return new Channel<M>(options);
+/** Polling reads the in-process channel's ring. */
+function ringSource(channel: Channel, history: History): PollSource {
+  return {
+    get isClosed() {
+      return channel.isClosed;
+    },
+    get lastEventId() {
+      return channel.lastEventId;
+    },
+    onNextEvent: (wake) => channel.onNextEvent(wake),
+    read(last: string, max: number): PollBatch {
+      if (last === "earliest") return { events: history.slice(0).slice(0, max), reset: false };
+      const result = history.after(last, ownSeq);
+      if (result.kind === "found") return { events: result.entries.slice(0, max), reset: false };
+      return { events: history.slice(0).slice(0, max), reset: true };
+    },
+  };
+}
+
+/**
+ * Creates a channel. `createChannel({ history? })`: an in-process channel (see `ChannelOptions`).
+ * `createChannel({ bus })`: a channel shared by every process on the same bus (see `BusChannel`).
+ */
+export function createChannel<M extends EventMap = EventMap>(options: BusChannelOptions): BusChannel<M>;
+export function createChannel<M extends EventMap = EventMap>(options?: ChannelOptions): Channel<M>;
+export function createChannel<M extends EventMap = EventMap>(
+  options: ChannelOptions | BusChannelOptions = {},
+): Channel<M> | BusChannel<M> {
+  if (!("bus" in options) || options.bus === undefined) return new Channel<M>(options as ChannelOptions);
+  if ("history" in options && options.history !== undefined) {
+    throw new SseServerError(
+      "INVALID_OPTION",
+      "history and bus cannot be combined: with a bus the history is the bus's log; bound it where the bus is made",
+    );
+  }
+  return new BusChannel<M>(options);
 }

@@ -2,7 +2,7 @@
  * The typed error of the server layer: misuse of sessions and channels, with a stable `code`.
  */
 
-export type SseServerErrorCode = "INVALID_OPTION" | "HEADERS_SENT" | "INVALID_DATA";
+export type SseServerErrorCode = "INVALID_OPTION" | "HEADERS_SENT" | "INVALID_DATA" | "CHANNEL_CLOSED";
 
 export class SseServerError extends Error {
   override readonly name = "SseServerError";

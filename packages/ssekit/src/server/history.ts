@@ -4,6 +4,10 @@
  * (for filters and polling). It assigns nothing and writes nothing; the channel does both.
  */
 
+/** The comments written on replay when the id cannot be resumed exactly. */
+export const TRUNCATED_COMMENT = "ssekit history-truncated";
+export const UNKNOWN_ID_COMMENT = "ssekit unknown-last-event-id";
+
 export interface HistoryEntry {
   /** The channel's sequence number of the event, increasing by one per event. */
   readonly seq: number;

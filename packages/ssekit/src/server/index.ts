@@ -1,8 +1,12 @@
 /**
  * `ssekit/server`: server-sent events sessions for Node (`createSession(req, res)`) and for
  * Request/Response runtimes (`createWebSession(request)`), channels that broadcast to many
- * sessions with optional replay history, and graceful shutdown.
+ * sessions with optional replay history (in one process, or across processes through a `ChannelBus`),
+ * and graceful shutdown.
  */
+
+export type { BusEvent, BusFollower, BusMessage, BusReplay, ChannelBus } from "./bus.js";
+export { BusChannel, type BusChannelOptions, type BusReplayResult } from "./bus-channel.js";
 export {
   type AddOptions,
   Channel,

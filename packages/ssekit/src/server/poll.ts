@@ -1,10 +1,29 @@
 /**
  * The polling form of a channel with history (docs/polling.md): answers `?poll=1&lastEventID=...`
  * requests with a JSON batch of the events after that id, holding the request open up to
- * `timeout` ms when there are none yet. Web standards only (Request in, Response out).
+ * `timeout` ms when there are none yet. It reads through a `PollSource`: the in-process channel's
+ * history ring, or the shared log of a channel with a bus. Web standards only (Request in, Response out).
  */
-import type { Channel } from "./channel.js";
-import type { HistoryEntry } from "./history.js";
+import type { ChannelEvent } from "./channel.js";
+
+/** What one read of a poll source returns. */
+export interface PollBatch {
+  /** Oldest first, at most the `max` asked for. */
+  readonly events: readonly ChannelEvent[];
+  /** The id asked for could not be resumed exactly: `events` are the oldest kept. */
+  readonly reset: boolean;
+}
+
+/** @internal Where a poll reads events: a channel's history, in-process or shared. */
+export interface PollSource {
+  readonly isClosed: boolean;
+  /** The newest event's id, if any. */
+  readonly lastEventId: string | undefined;
+  /** Events after `last` (`"earliest"`: from the oldest kept). */
+  read(last: string, max: number): PollBatch | Promise<PollBatch>;
+  /** Calls `wake` once at the next event or close; returns a function that cancels. */
+  onNextEvent(wake: () => void): () => void;
+}
 
 export interface PollOptions {
   /** Most events per response. Default: 1000. */
@@ -20,7 +39,7 @@ function text(status: number, body: string): Response {
 }
 
 function batch(
-  entries: readonly HistoryEntry[],
+  entries: readonly ChannelEvent[],
   lastEventId: string,
   options: PollOptions,
   reset: boolean,
@@ -37,15 +56,15 @@ function batch(
   });
 }
 
-/** Answers one poll request from `channel`'s history. */
+/** Answers one poll request from `source`, a channel's history (undefined: the channel keeps none). */
 export async function pollChannel(
-  channel: Channel,
+  source: PollSource | undefined,
   request: Request,
   options: PollOptions = {},
 ): Promise<Response> {
-  const history = channel.history;
-  if (!history)
+  if (!source)
     return text(400, "this channel keeps no history; create it with createChannel({ history: N })");
+  const channel = source;
   const url = new URL(request.url);
   const rawTimeout = url.searchParams.get("timeout");
   const timeout = rawTimeout === null ? 25_000 : Number(rawTimeout);
@@ -63,32 +82,47 @@ export async function pollChannel(
     request.headers.get("last-event-id");
   const current = () => channel.lastEventId ?? "";
   if (last === null) return batch([], current(), options, false);
-  const answer = (): Response | undefined => {
-    if (last === "earliest") {
-      const all = history.slice(0).slice(0, max);
-      return all.length > 0 ? batch(all, all.at(-1)?.id ?? "", options, false) : undefined;
-    }
-    const result = history.after(last, (id) => (/^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined));
-    if (result.kind === "found") {
-      const events = result.entries.slice(0, max);
-      return events.length > 0 ? batch(events, events.at(-1)?.id ?? "", options, false) : undefined;
-    }
-    const kept = history.slice(0).slice(0, max);
-    return batch(kept, kept.at(-1)?.id ?? current(), options, true);
+  const answer = async (): Promise<Response | undefined> => {
+    const { events, reset } = await source.read(last, max);
+    if (reset) return batch(events, events.at(-1)?.id ?? current(), options, true);
+    return events.length > 0 ? batch(events, events.at(-1)?.id ?? "", options, false) : undefined;
   };
-  const now = answer();
-  if (now || wait === 0 || channel.isClosed)
-    return now ?? batch([], last === "earliest" ? current() : last, options, false);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, wait);
-    const cancel = channel.onNextEvent(done);
-    request.signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      cancel();
-      request.signal?.removeEventListener("abort", done);
-      resolve();
-    }
+  // Listen before reading: an event that lands while a shared log is being read still wakes us.
+  let wake: () => void = () => {};
+  const next = new Promise<void>((resolve) => {
+    wake = resolve;
   });
-  return answer() ?? batch([], last === "earliest" ? current() : last, options, false);
+  const cancel = channel.onNextEvent(() => wake());
+  let now: Response | undefined;
+  try {
+    now = await answer();
+  } catch (error) {
+    cancel();
+    return unavailable(error);
+  }
+  if (now || wait === 0 || channel.isClosed) {
+    cancel();
+    return now ?? batch([], last === "earliest" ? current() : last, options, false);
+  }
+  const timer = setTimeout(() => wake(), wait);
+  const abort = () => wake();
+  request.signal?.addEventListener("abort", abort, { once: true });
+  await next;
+  clearTimeout(timer);
+  cancel();
+  request.signal?.removeEventListener("abort", abort);
+  try {
+    return (await answer()) ?? batch([], last === "earliest" ? current() : last, options, false);
+  } catch (error) {
+    return unavailable(error);
+  }
+}
+
+/** The channel's shared log could not be read: the client polls again later with the same id. */
+function unavailable(error: unknown): Response {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Response(`the channel's history is unreachable now; poll again later (${reason})`, {
+    status: 503,
+    headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
+  });
 }

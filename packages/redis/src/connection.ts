@@ -1,0 +1,65 @@
+/**
+ * The ioredis connections of a log, made with the settings the log's guarantees rest on: no
+ * offline queue and no resending after a reconnect (a command either reaches Redis on a live
+ * connection or fails at once, so an append is never applied twice behind the caller's back), and
+ * reconnection with capped exponential backoff and jitter. Not responsible for what is sent.
+ */
+import { Redis, type RedisOptions } from "ioredis";
+
+/** How to reach Redis: a URL (`redis://host:6379/0`, `rediss://...`) or ioredis options. */
+export type RedisConnection = string | RedisOptions;
+
+export interface Backoff {
+  /** First delay before reconnecting, in ms. Default: 50. */
+  readonly initialMs?: number;
+  /** Longest delay between attempts, in ms. Default: 2000. */
+  readonly maxMs?: number;
+}
+
+/** The delay before attempt `attempt` (1-based): doubling from `initialMs` up to `maxMs`, with jitter. */
+export function backoffDelay(attempt: number, backoff: Backoff = {}): number {
+  const initial = backoff.initialMs ?? 50;
+  const max = backoff.maxMs ?? 2_000;
+  const base = Math.min(max, initial * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+export function connect(
+  connection: RedisConnection,
+  backoff: Backoff | undefined,
+  extra: RedisOptions,
+  name: string,
+): Redis {
+  const options: RedisOptions = {
+    connectionName: name,
+    ...(typeof connection === "string" ? {} : connection),
+    // The replies are parsed here as RESP2 arrays (ioredis 6 defaults to RESP3, where XREAD is a map).
+    protocol: 2,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    // Reject the commands in flight as soon as the connection drops, instead of holding them.
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt: number) => backoffDelay(attempt, backoff),
+    ...extra,
+  };
+  return typeof connection === "string" ? new Redis(connection, options) : new Redis(options);
+}
+
+/** Resolves once `redis` is ready, or rejects when it ends or `timeoutMs` passes. */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`not connected within ${timeoutMs} ms`)), timeoutMs);
+    const onReady = () => done();
+    const onEnd = () => done(new Error("the connection was closed"));
+    redis.on("ready", onReady);
+    redis.on("end", onEnd);
+    function done(error?: Error) {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      redis.off("end", onEnd);
+      if (error) reject(error);
+      else resolve();
+    }
+  });
+}

@@ -1,0 +1,308 @@
+/**
+ * The shared ordered log on Redis Streams: one stream per log, appended to by any number of
+ * processes, read in one order by all of them. `append` adds an entry (a map of fields) and
+ * resolves with its stream id once Redis holds it; `read` answers "what came after this id" for
+ * replay; `tail` follows new entries on a connection of its own. Trimmed on append, exactly, by
+ * count and by age. With `idField`, the value of that field is a caller-chosen event id that the
+ * log indexes (hash `<key>:ids`, event id -> entry id): a taken id is refused atomically, and
+ * `read` and `find` accept it in place of an entry id. `<key>:trimmed` holds the last entry
+ * trimmed, which tells a reader whether anything after its position is gone.
+ *
+ * Used by ssekit/server channels across instances (channel-bus.ts) and meant for the hub's Redis
+ * transport: it knows nothing of SSE or of Mercure, only entries and ids.
+ */
+import type { Redis } from "ioredis";
+import { type Backoff, connect, type RedisConnection, whenReady } from "./connection.js";
+import {
+  asBuffer,
+  asString,
+  type Decode,
+  type FieldValue,
+  type LogEntry,
+  replyText,
+  toEntries,
+} from "./entries.js";
+import { DuplicateIdError, RedisLogError } from "./errors.js";
+import { START } from "./ids.js";
+import { appendScript, readScript } from "./scripts.js";
+import { Tail, type TailOptions, type TailSource } from "./tail.js";
+
+export interface RedisLogOptions {
+  /** How to reach Redis: a URL (`redis://127.0.0.1:6379/0`) or ioredis options (host, port, password, tls, ...). */
+  readonly redis: RedisConnection;
+  /**
+   * The stream's key. The log also uses `<key>:ids` (the id index) and `<key>:trimmed`. On Redis
+   * Cluster put the name in a hash tag (`{chat}`) so that the three share a slot.
+   */
+  readonly key: string;
+  /** Most entries kept; the oldest are trimmed on append (exactly, not approximately). Default: 10000. */
+  readonly maxLength?: number;
+  /**
+   * Most milliseconds an entry is kept, by Redis's clock; older entries are trimmed on append (an
+   * idle log keeps them until the next append). Default: 0, no age limit.
+   */
+  readonly maxAgeMs?: number;
+  /**
+   * A field whose value is a caller-chosen event id: indexed, refused when already in the log
+   * (`DuplicateIdError`), and accepted by `read` and `find`. Entries without the field are not
+   * indexed. Default: none (no index).
+   */
+  readonly idField?: string;
+  /**
+   * How long an append waits for the first connection, and for Redis's answer, in ms; past it
+   * the append rejects (`UNAVAILABLE` before sending, `UNCERTAIN` after). Default: 5000.
+   */
+  readonly timeoutMs?: number;
+  /** How long one XREAD of a tail blocks waiting for new entries, in ms. Default: 5000. */
+  readonly blockMs?: number;
+  /** Most entries one XREAD of a tail takes at once. Default: 1000. */
+  readonly batch?: number;
+  /** Reconnection backoff of every connection of the log. Default: 50 ms doubling up to 2000 ms, with jitter. */
+  readonly backoff?: Backoff;
+  /** Connection errors (refused, reset, ...), for logging; the log handles them. Default: ignored. */
+  readonly onConnectionError?: (error: Error) => void;
+}
+
+/** What `read` found. */
+export type ReadResult<V extends FieldValue = string> =
+  /** `entries` are the ones right after `after` (the entry id the argument resolved to), up to the limit. */
+  | { readonly kind: "found"; readonly after: string; readonly entries: readonly LogEntry<V>[] }
+  /** Entries after the id were trimmed: `entries` are the oldest kept, up to the limit. */
+  | { readonly kind: "trimmed"; readonly after: string; readonly entries: readonly LogEntry<V>[] }
+  /** Not an id of this log: not indexed, not an entry id, or newer than any entry it ever had. */
+  | { readonly kind: "unknown" };
+
+function checkInteger(name: string, value: number | undefined, min: number): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RedisLogError("INVALID_OPTION", `${name} must be an integer >= ${min} (got ${String(value)})`);
+  }
+}
+
+/** The error an append or read failed with, classified by whether the command reached Redis. */
+function failure(error: unknown, sent: boolean, what: string): RedisLogError {
+  if (error instanceof RedisLogError) return error;
+  const message = error instanceof Error ? error.message : replyText(error);
+  if (error instanceof Error && error.name === "ReplyError") {
+    return new RedisLogError("REJECTED", `${what}: Redis answered ${message}`, { cause: error });
+  }
+  if (!sent || message.includes("enableOfflineQueue")) {
+    return new RedisLogError("UNAVAILABLE", `${what}: Redis is not reachable (${message})`, { cause: error });
+  }
+  return new RedisLogError(
+    "UNCERTAIN",
+    `${what}: the connection to Redis failed before it answered (${message}); the command may or may not have been applied`,
+    { cause: error },
+  );
+}
+
+export class RedisLog<V extends FieldValue = string> {
+  readonly key: string;
+  readonly maxLength: number;
+  readonly maxAgeMs: number;
+  readonly idField: string | undefined;
+  readonly #connection: RedisConnection;
+  readonly #options: RedisLogOptions;
+  readonly #writer: Redis;
+  readonly #keys: readonly [string, string, string];
+  readonly #decode: Decode<V>;
+  readonly #tails = new Set<Tail<V>>();
+  readonly #source: TailSource<V>;
+  #everReady = false;
+  #closed = false;
+
+  /** @internal Made by `createRedisLog`. */
+  constructor(options: RedisLogOptions, decode: Decode<V>) {
+    if (typeof options.key !== "string" || options.key === "") {
+      throw new RedisLogError("INVALID_OPTION", "key must be a non-empty string (the stream's Redis key)");
+    }
+    checkInteger("maxLength", options.maxLength, 1);
+    checkInteger("maxAgeMs", options.maxAgeMs, 0);
+    checkInteger("timeoutMs", options.timeoutMs, 1);
+    checkInteger("blockMs", options.blockMs, 1);
+    checkInteger("batch", options.batch, 1);
+    if (options.idField !== undefined && (typeof options.idField !== "string" || options.idField === "")) {
+      throw new RedisLogError("INVALID_OPTION", "idField must be a non-empty field name when given");
+    }
+    this.key = options.key;
+    this.maxLength = options.maxLength ?? 10_000;
+    this.maxAgeMs = options.maxAgeMs ?? 0;
+    this.idField = options.idField;
+    this.#connection = options.redis;
+    this.#options = options;
+    this.#keys = [options.key, `${options.key}:ids`, `${options.key}:trimmed`];
+    this.#decode = decode;
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    this.#writer = this.#connect("log", { commandTimeout: timeoutMs });
+    this.#writer.on("ready", () => {
+      this.#everReady = true;
+    });
+    this.#source = {
+      key: options.key,
+      blockMs: options.blockMs ?? 5_000,
+      batch: options.batch ?? 1_000,
+      timeoutMs,
+      backoff: options.backoff,
+      decode,
+      resolveEnd: () => this.lastId(),
+      forget: (tail) => this.#tails.delete(tail),
+    };
+  }
+
+  #connect(role: string, extra: Parameters<typeof connect>[2]): Redis {
+    const redis = connect(this.#connection, this.#options.backoff, extra, `ssekit-${role}:${this.key}`);
+    redis.on("error", (error: Error) => this.#options.onConnectionError?.(error));
+    return redis;
+  }
+
+  /** Whether the appending connection is up now. */
+  get connected(): boolean {
+    return this.#writer.status === "ready";
+  }
+
+  /** Waits for the appending connection: at first for up to `timeoutMs`, later not at all. */
+  async #ready(what: string): Promise<Redis> {
+    if (this.#closed) throw new RedisLogError("CLOSED", `${what}: the log is closed`);
+    const writer = this.#writer;
+    if (writer.status === "ready") return writer;
+    if (this.#everReady) {
+      throw new RedisLogError("UNAVAILABLE", `${what}: Redis is not reachable (connection ${writer.status})`);
+    }
+    try {
+      await whenReady(writer, this.#source.timeoutMs);
+    } catch (error) {
+      throw failure(error, false, what);
+    }
+    return writer;
+  }
+
+  /**
+   * Appends one entry; resolves with its stream id once Redis has it (as durable as Redis's
+   * persistence settings make it). Appends from one log object resolve in call order, which is
+   * the log's order. Rejects with `RedisLogError` (`UNAVAILABLE`: not appended; `UNCERTAIN`: the
+   * connection broke after sending; `REJECTED`) or `DuplicateIdError`.
+   */
+  async append(fields: Readonly<Record<string, FieldValue>>): Promise<string> {
+    const args: (string | Buffer)[] = [];
+    for (const name of Object.keys(fields)) {
+      const value = fields[name];
+      if (typeof value !== "string" && !Buffer.isBuffer(value)) {
+        throw new RedisLogError(
+          "INVALID_ENTRY",
+          `field ${JSON.stringify(name)} must be a string or a Buffer (got ${typeof value})`,
+        );
+      }
+      args.push(name, value);
+    }
+    if (args.length === 0) throw new RedisLogError("INVALID_ENTRY", "an entry needs at least one field");
+    const writer = await this.#ready("append");
+    let reply: unknown;
+    try {
+      reply = await appendScript.run(writer, this.#keys, [
+        this.maxLength,
+        this.maxAgeMs,
+        this.idField ?? "",
+        ...args,
+      ]);
+    } catch (error) {
+      throw failure(error, true, "append");
+    }
+    const [ok, id] = reply as [number, Buffer];
+    if (ok === 1) return replyText(id);
+    const eventId = this.idField === undefined ? "" : String(fields[this.idField]);
+    throw new DuplicateIdError(eventId, replyText(id));
+  }
+
+  /**
+   * Up to `limit` entries after `after`: an entry id, `START` ("0-0") for the beginning, or an
+   * indexed event id. Oldest first; to read on, call again with the last entry's id.
+   */
+  async read(after: string, limit: number): Promise<ReadResult<V>> {
+    checkInteger("limit", limit, 1);
+    const writer = await this.#ready("read");
+    let reply: unknown;
+    try {
+      reply = await readScript.run(writer, this.#keys, [
+        after,
+        limit,
+        this.idField === undefined ? "0" : "1",
+      ]);
+    } catch (error) {
+      throw failure(error, true, "read");
+    }
+    const [kind, resolved, entries] = reply as [Buffer, Buffer, unknown];
+    const name = replyText(kind);
+    if (name === "unknown") return { kind: "unknown" };
+    return {
+      kind: name === "trimmed" ? "trimmed" : "found",
+      after: replyText(resolved),
+      entries: toEntries(entries, this.#decode),
+    };
+  }
+
+  /** The entry id holding indexed event id `eventId`, if it is still in the log (needs `idField`). */
+  async find(eventId: string): Promise<string | undefined> {
+    if (this.idField === undefined) return undefined;
+    const writer = await this.#ready("find");
+    try {
+      const id = await writer.hget(this.#keys[1], eventId);
+      return id ?? undefined;
+    } catch (error) {
+      throw failure(error, true, "find");
+    }
+  }
+
+  /** The id of the newest entry, or `START` when the log is empty. */
+  async lastId(): Promise<string> {
+    const writer = await this.#ready("lastId");
+    try {
+      const newest = (await writer.callBuffer("XREVRANGE", this.key, "+", "-", "COUNT", 1)) as unknown[];
+      return newest[0] ? replyText((newest[0] as unknown[])[0]) : START;
+    } catch (error) {
+      throw failure(error, true, "lastId");
+    }
+  }
+
+  /**
+   * Follows the log on a connection of its own: `handler` gets every entry after `from` (an entry
+   * id, or `"$"` for the end of the log now), in order, each once, batch by batch, until `close`.
+   */
+  tail(from: string, handler: (entries: readonly LogEntry<V>[]) => void, options: TailOptions = {}): Tail<V> {
+    if (this.#closed) throw new RedisLogError("CLOSED", "tail: the log is closed");
+    // No command timeout here: an XREAD BLOCK waits on purpose.
+    const redis = this.#connect("tail", {});
+    const tail = new Tail<V>(this.#source, redis, from === "$" ? undefined : from, handler, options);
+    this.#tails.add(tail);
+    return tail;
+  }
+
+  /** Closes every tail and the appending connection; appends already sent have been answered. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#tails].map((tail) => tail.close()));
+    if (this.#writer.status === "ready") {
+      try {
+        await this.#writer.quit();
+      } catch {
+        this.#writer.disconnect();
+      }
+    } else {
+      this.#writer.disconnect();
+    }
+  }
+}
+
+export type RedisLogBufferOptions = RedisLogOptions & {
+  /** Field values come back as Buffers (binary payloads) instead of UTF-8 strings. */
+  readonly buffers: true;
+};
+
+/** Makes a log over the stream `options.key`; connects at once. Field values read back as strings, or Buffers with `buffers: true`. */
+export function createRedisLog(options: RedisLogBufferOptions): RedisLog<Buffer>;
+export function createRedisLog(options: RedisLogOptions & { readonly buffers?: false }): RedisLog<string>;
+export function createRedisLog(
+  options: RedisLogOptions & { readonly buffers?: boolean },
+): RedisLog<string> | RedisLog<Buffer> {
+  return options.buffers ? new RedisLog<Buffer>(options, asBuffer) : new RedisLog<string>(options, asString);
+}

@@ -1,0 +1,159 @@
+/**
+ * Following a log: a loop of XREAD BLOCK on a connection of its own, handing each batch of new
+ * entries to a handler in log order, exactly once. The position only moves past entries that were
+ * handed over, so when Redis goes away the tail retries with backoff and, once it is back, reads on
+ * from the last entry it delivered: nothing is skipped and nothing is delivered twice.
+ * Not responsible for appending or for what the handler does with the entries.
+ */
+import type { Redis } from "ioredis";
+import { type Backoff, backoffDelay, whenReady } from "./connection.js";
+import { type Decode, type FieldValue, type LogEntry, replyText, toEntries } from "./entries.js";
+import { RedisLogError } from "./errors.js";
+
+export interface TailOptions {
+  /**
+   * Called each time following fails (Redis unreachable, a timeout, an error thrown by the
+   * handler); the tail keeps trying with backoff. Default: errors are not reported.
+   */
+  readonly onError?: (error: Error) => void;
+  /** Called when following works again after one or more failures. */
+  readonly onResume?: () => void;
+}
+
+/** @internal What a tail needs from its log. */
+export interface TailSource<V extends FieldValue> {
+  readonly key: string;
+  readonly blockMs: number;
+  readonly batch: number;
+  readonly timeoutMs: number;
+  readonly backoff: Backoff | undefined;
+  readonly decode: Decode<V>;
+  /** Resolves "$" (the end of the log now) to an entry id, through the appending connection. */
+  resolveEnd(): Promise<string>;
+  /** Called once the tail has stopped, so the log forgets it. */
+  forget(tail: Tail<V>): void;
+}
+
+export class Tail<V extends FieldValue = string> {
+  readonly #source: TailSource<V>;
+  readonly #redis: Redis;
+  readonly #handler: (entries: readonly LogEntry<V>[]) => void;
+  readonly #options: TailOptions;
+  #position: string | undefined;
+  #closed = false;
+  #startError: Error | undefined;
+  #startWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #wake: (() => void) | undefined;
+  readonly #done: Promise<void>;
+
+  /** @internal Tails are made by `RedisLog.tail`. */
+  constructor(
+    source: TailSource<V>,
+    redis: Redis,
+    from: string | undefined,
+    handler: (entries: readonly LogEntry<V>[]) => void,
+    options: TailOptions,
+  ) {
+    this.#source = source;
+    this.#redis = redis;
+    this.#position = from;
+    this.#handler = handler;
+    this.#options = options;
+    this.#done = this.#run();
+  }
+
+  /** The id of the last entry delivered (or where the tail started); undefined until it knows. */
+  get position(): string | undefined {
+    return this.#position;
+  }
+
+  /**
+   * Resolves once the tail knows where it starts (at once when started from an entry id; after one
+   * round trip for the end of the log). Rejects with the reason when the latest attempt to find the
+   * end failed; the tail keeps trying, so a later call may resolve.
+   */
+  started(): Promise<void> {
+    if (this.#position !== undefined) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new RedisLogError("CLOSED", "the tail is closed"));
+    if (this.#startError) return Promise.reject(this.#startError);
+    return new Promise((resolve, reject) => this.#startWaiters.push({ resolve, reject }));
+  }
+
+  /** Stops following and closes the tail's connection; resolves when the loop has ended. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#wake?.();
+      this.#settleStart(new RedisLogError("CLOSED", "the tail is closed"));
+      this.#redis.disconnect();
+    }
+    await this.#done;
+  }
+
+  #settleStart(error?: Error): void {
+    this.#startError = error;
+    const waiters = this.#startWaiters;
+    this.#startWaiters = [];
+    for (const waiter of waiters) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  }
+
+  async #run(): Promise<void> {
+    const source = this.#source;
+    let failures = 0;
+    while (!this.#closed) {
+      try {
+        if (this.#redis.status !== "ready") await whenReady(this.#redis, source.timeoutMs);
+        if (this.#position === undefined) {
+          this.#position = await source.resolveEnd();
+          this.#settleStart();
+        }
+        const reply = await this.#redis.callBuffer(
+          "XREAD",
+          "COUNT",
+          source.batch,
+          "BLOCK",
+          source.blockMs,
+          "STREAMS",
+          source.key,
+          this.#position,
+        );
+        if (failures > 0) {
+          failures = 0;
+          this.#options.onResume?.();
+        }
+        if (this.#closed) break;
+        const streams = reply as [Buffer, unknown][] | null;
+        const entries = streams?.[0] ? toEntries(streams[0][1], source.decode) : [];
+        const last = entries.at(-1);
+        if (last === undefined) continue;
+        this.#position = last.id;
+        try {
+          this.#handler(entries);
+        } catch (error) {
+          this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
+        }
+      } catch (error) {
+        if (this.#closed) break;
+        failures++;
+        const reason =
+          error instanceof Error
+            ? new RedisLogError("UNAVAILABLE", `following ${source.key}: ${error.message}`, { cause: error })
+            : new RedisLogError("UNAVAILABLE", `following ${source.key}: ${replyText(error)}`);
+        if (this.#position === undefined) this.#settleStart(reason);
+        this.#options.onError?.(reason);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, backoffDelay(failures, source.backoff));
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+      }
+    }
+    this.#source.forget(this);
+  }
+}

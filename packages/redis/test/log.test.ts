@@ -1,0 +1,311 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Redis } from "ioredis";
+import { createRedisLog, DuplicateIdError, type LogEntry, RedisLogError, START } from "../src/index.js";
+import { RedisServer } from "./support/redis-server.js";
+
+let server: RedisServer;
+let admin: Redis;
+let keys = 0;
+const key = () => `log-test-${++keys}`;
+
+before(async () => {
+  server = await RedisServer.start();
+  admin = new Redis(server.url);
+});
+after(async () => {
+  admin.disconnect();
+  await server.stop();
+});
+
+test("append resolves with increasing stream ids and read returns the entries after an id", async () => {
+  const log = createRedisLog({ redis: server.url, key: key() });
+  try {
+    const ids: string[] = [];
+    for (const n of [1, 2, 3, 4]) ids.push(await log.append({ n: String(n) }));
+    assert.equal(new Set(ids).size, 4);
+    const all = await log.read(START, 10);
+    assert.equal(all.kind, "found");
+    assert.deepEqual(
+      all.kind === "found" ? all.entries.map((e) => [e.id, e.fields.n]) : [],
+      ids.map((id, i) => [id, String(i + 1)]),
+    );
+    const rest = await log.read(ids[1] ?? "", 10);
+    assert.deepEqual(rest.kind === "found" ? rest.entries.map((e) => e.fields.n) : rest.kind, ["3", "4"]);
+    const page = await log.read(ids[0] ?? "", 2);
+    assert.deepEqual(page.kind === "found" ? page.entries.map((e) => e.fields.n) : page.kind, ["2", "3"]);
+    assert.equal(await log.lastId(), ids[3]);
+  } finally {
+    await log.close();
+  }
+});
+
+test("read tells an unknown id (garbage, or newer than the log ever made) from a trimmed one", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), maxLength: 3 });
+  try {
+    const ids: string[] = [];
+    for (let n = 1; n <= 6; n++) ids.push(await log.append({ n: String(n) }));
+    assert.equal(await admin.xlen(log.key), 3, "trimmed exactly to maxLength");
+    assert.deepEqual(await log.read("not-an-id", 10), { kind: "unknown" });
+    assert.deepEqual(await log.read("99999999999999-0", 10), { kind: "unknown" });
+    const old = await log.read(ids[0] ?? "", 10);
+    assert.equal(old.kind, "trimmed");
+    assert.deepEqual(old.kind === "trimmed" ? old.entries.map((e) => e.fields.n) : [], ["4", "5", "6"]);
+    // The last entry trimmed was seen by whoever resumes from it: nothing after it is missing.
+    const edge = await log.read(ids[2] ?? "", 10);
+    assert.equal(edge.kind, "found");
+    assert.deepEqual(edge.kind === "found" ? edge.entries.map((e) => e.fields.n) : [], ["4", "5", "6"]);
+    const empty = await log.read(ids[5] ?? "", 10);
+    assert.deepEqual(empty, { kind: "found", after: ids[5], entries: [] });
+    const missing = createRedisLog({ redis: server.url, key: key() });
+    try {
+      assert.deepEqual(await missing.read(ids[5] ?? "", 10), { kind: "unknown" });
+      assert.deepEqual(await missing.read(START, 10), { kind: "found", after: START, entries: [] });
+    } finally {
+      await missing.close();
+    }
+  } finally {
+    await log.close();
+  }
+});
+
+test("trims by age on append, by Redis's clock", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), maxAgeMs: 5 });
+  try {
+    const first = await log.append({ n: "1" });
+    const firstMs = Number(first.split("-")[0]);
+    // Wait on Redis's clock (not a fixed sleep) until the first entry is older than maxAgeMs.
+    for (;;) {
+      const [seconds, micros] = await admin.time();
+      if (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) > firstMs + 5) break;
+    }
+    await log.append({ n: "2" });
+    const kept = await admin.xrange(log.key, "-", "+");
+    assert.deepEqual(
+      kept.map(([, fields]) => fields[1]),
+      ["2"],
+    );
+  } finally {
+    await log.close();
+  }
+});
+
+test("with idField, a taken event id is refused atomically and resolves to its entry", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), idField: "eid", maxLength: 2 });
+  try {
+    const a = await log.append({ eid: "order-1", data: "x" });
+    await assert.rejects(log.append({ eid: "order-1", data: "y" }), (error: unknown) => {
+      assert.ok(error instanceof DuplicateIdError);
+      assert.equal(error.code, "DUPLICATE_ID");
+      assert.equal(error.entryId, a);
+      return true;
+    });
+    // Concurrent appends of one id: exactly one wins.
+    const results = await Promise.allSettled([
+      log.append({ eid: "order-2", data: "1" }),
+      log.append({ eid: "order-2", data: "2" }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "rejected"],
+    );
+    assert.equal(await log.find("order-1"), a);
+    const after = await log.read("order-1", 10);
+    assert.deepEqual(after.kind === "found" ? after.entries.map((e) => e.fields.eid) : after.kind, [
+      "order-2",
+    ]);
+    // Trimming drops the index entry with the log entry, so the id is free again.
+    await log.append({ data: "no id" });
+    await log.append({ data: "no id" });
+    assert.equal(await log.find("order-1"), undefined);
+    assert.deepEqual(await admin.hkeys(`${log.key}:ids`), []);
+    await log.append({ eid: "order-1", data: "again" });
+  } finally {
+    await log.close();
+  }
+});
+
+test("Buffer values round-trip byte for byte with buffers: true", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), buffers: true });
+  try {
+    const bytes = Buffer.from([0, 255, 10, 13, 0xc3, 0x28]);
+    const id = await log.append({ payload: bytes, text: "é" });
+    const read = await log.read(START, 10);
+    const entry = read.kind === "found" ? read.entries[0] : undefined;
+    assert.equal(entry?.id, id);
+    assert.ok(entry && Buffer.isBuffer(entry.fields.payload) && entry.fields.payload.equals(bytes));
+    assert.equal(entry?.fields.text?.toString("utf8"), "é");
+  } finally {
+    await log.close();
+  }
+});
+
+test("bad options and entries are refused with a message naming them", () => {
+  assert.throws(() => createRedisLog({ redis: server.url, key: "" }), /key must be a non-empty string/);
+  assert.throws(
+    () => createRedisLog({ redis: server.url, key: "k", maxLength: 0 }),
+    /maxLength must be an integer >= 1/,
+  );
+  assert.throws(() => createRedisLog({ redis: server.url, key: "k", maxAgeMs: -1 }), /maxAgeMs/);
+});
+
+test("append rejects an entry without fields or with a non-string value", async () => {
+  const log = createRedisLog({ redis: server.url, key: key() });
+  try {
+    await assert.rejects(log.append({}), /at least one field/);
+    await assert.rejects(log.append({ n: 1 as unknown as string }), /field "n" must be a string or a Buffer/);
+  } finally {
+    await log.close();
+  }
+});
+
+test("a tail delivers every entry once, in order, to every follower", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), blockMs: 200 });
+  const other = createRedisLog({ redis: server.url, key: log.key });
+  try {
+    const seen: string[][] = [[], []];
+    const wakes: (() => void)[] = [];
+    const done = [0, 1].map(() => new Promise<void>((resolve) => wakes.push(resolve)));
+    const tails = [log, other].map((source, i) =>
+      source.tail("$", (entries: readonly LogEntry[]) => {
+        for (const e of entries) seen[i]?.push(e.fields.n ?? "");
+        if (seen[i]?.length === 50) wakes[i]?.();
+      }),
+    );
+    // Both tails know where they start before anything is appended.
+    await Promise.all(tails.map((t) => t.started()));
+    assert.equal(tails[0]?.position, tails[1]?.position);
+    const appends: Promise<string>[] = [];
+    for (let n = 0; n < 50; n++) appends.push((n % 2 ? log : other).append({ n: String(n) }));
+    await Promise.all(appends);
+    await Promise.all(done);
+    assert.equal(seen[0]?.length, 50);
+    assert.deepEqual(seen[0], seen[1], "one order for every follower");
+    assert.equal(new Set(seen[0]).size, 50, "each once");
+  } finally {
+    await Promise.all([log.close(), other.close()]);
+  }
+});
+
+test("Redis down: append rejects with a typed error; after a SIGKILL and restart with appendonly, a tail resumes with no loss and no duplicate", async () => {
+  const durable = await RedisServer.start({ appendonly: true });
+  const log = createRedisLog({
+    redis: durable.url,
+    key: "outage",
+    blockMs: 200,
+    backoff: { initialMs: 20, maxMs: 200 },
+  });
+  try {
+    const seen: string[] = [];
+    let resumed = 0;
+    let failed = 0;
+    let notify: () => void = () => {};
+    const tail = log.tail(
+      "$",
+      (entries) => {
+        for (const e of entries) seen.push(e.fields.n ?? "");
+        notify();
+      },
+      { onError: () => failed++, onResume: () => resumed++ },
+    );
+    await tail.started();
+    const until = (count: number) =>
+      new Promise<void>((resolve) => {
+        notify = () => seen.length >= count && resolve();
+        notify();
+      });
+    for (let n = 0; n < 5; n++) await log.append({ n: String(n) });
+    await until(5);
+    await durable.kill();
+    const down = await log.append({ n: "lost" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(down instanceof RedisLogError, `append rejects while Redis is down (got ${String(down)})`);
+    assert.ok(down.code === "UNAVAILABLE" || down.code === "UNCERTAIN", down.code);
+    await durable.restart();
+    // Appends succeed again once the connection is back.
+    let appended = 0;
+    while (appended < 5) {
+      try {
+        await log.append({ n: String(5 + appended) });
+        appended++;
+      } catch (error) {
+        assert.ok(error instanceof RedisLogError && error.code === "UNAVAILABLE", String(error));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    await until(10);
+    assert.deepEqual(seen, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    assert.ok(failed > 0 && resumed > 0, "the tail reported the outage and the resume");
+  } finally {
+    await log.close();
+    await durable.stop();
+  }
+});
+
+test("an append that times out is UNCERTAIN: it may still land, and resending it with the same indexed id is refused, not doubled", async () => {
+  const frozen = await RedisServer.start();
+  const log = createRedisLog({ redis: frozen.url, key: "uncertain", idField: "eid", timeoutMs: 200 });
+  try {
+    await log.append({ eid: "warm-up", data: "0" });
+    frozen.pause();
+    const error = await log.append({ eid: "payment-7", data: "1" }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof RedisLogError, String(error));
+    assert.equal(error.code, "UNCERTAIN");
+    frozen.resume();
+    // Redis ran the append once it could; the retry a careful caller makes is refused.
+    await assert.rejects(log.append({ eid: "payment-7", data: "1" }), DuplicateIdError);
+    const all = await log.read(START, 10);
+    assert.deepEqual(all.kind === "found" ? all.entries.map((e) => e.fields.eid) : all.kind, [
+      "warm-up",
+      "payment-7",
+    ]);
+  } finally {
+    frozen.resume();
+    await log.close();
+    await frozen.stop();
+  }
+});
+
+test("Redis unreachable at start: appends and tails report it after timeoutMs, then work once it is up", async () => {
+  const late = await RedisServer.start();
+  await late.kill();
+  const log = createRedisLog({
+    redis: late.url,
+    key: "late",
+    timeoutMs: 200,
+    backoff: { initialMs: 20, maxMs: 100 },
+  });
+  try {
+    await assert.rejects(log.append({ data: "early" }), { code: "UNAVAILABLE" });
+    const seen: string[] = [];
+    let notify = () => {};
+    const tail = log.tail("$", (entries) => {
+      for (const e of entries) seen.push(e.fields.data ?? "");
+      notify();
+    });
+    await assert.rejects(tail.started(), { code: "UNAVAILABLE" });
+    await late.restart();
+    for (;;) {
+      const ok = await tail.started().then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await log.append({ data: "now" });
+    await new Promise<void>((resolve) => {
+      notify = () => seen.length > 0 && resolve();
+      notify();
+    });
+    assert.deepEqual(seen, ["now"]);
+  } finally {
+    await log.close();
+    await late.stop();
+  }
+});
