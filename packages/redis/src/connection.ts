@@ -63,3 +63,16 @@ export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
     }
   });
 }
+
+/**
+ * A connection with the log's settings (no offline queue, no resending, reconnection with
+ * backoff), for work next to a log that is not the log's own: a command fails at once while Redis
+ * is unreachable rather than waiting in a queue. `name` is the client name Redis shows.
+ */
+export function connectRedis(
+  connection: RedisConnection,
+  name: string,
+  options: { readonly backoff?: Backoff; readonly commandTimeoutMs?: number } = {},
+): Redis {
+  return connect(connection, options.backoff, { commandTimeout: options.commandTimeoutMs ?? 5_000 }, name);
+}

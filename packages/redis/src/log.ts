@@ -23,7 +23,7 @@ import {
   toEntries,
 } from "./entries.js";
 import { DuplicateIdError, RedisLogError } from "./errors.js";
-import { START } from "./ids.js";
+import { isStreamId, START } from "./ids.js";
 import { appendScript, readScript } from "./scripts.js";
 import { Tail, type TailOptions, type TailSource } from "./tail.js";
 
@@ -249,6 +249,46 @@ export class RedisLog<V extends FieldValue = string> {
       return id ?? undefined;
     } catch (error) {
       throw failure(error, true, "find");
+    }
+  }
+
+  /** The entry with stream id `entryId`, if it is still in the log. */
+  async get(entryId: string): Promise<LogEntry<V> | undefined> {
+    if (!isStreamId(entryId)) return undefined;
+    const writer = await this.#ready("get");
+    try {
+      const reply = await writer.callBuffer("XRANGE", this.key, entryId, entryId);
+      return toEntries(reply, this.#decode)[0];
+    } catch (error) {
+      throw failure(error, true, "get");
+    }
+  }
+
+  /**
+   * Up to `limit` entries, newest first, before entry id `before` (default: from the newest), to
+   * look back from the end (for example for the newest entry with some property).
+   */
+  async newest(limit: number, before?: string): Promise<readonly LogEntry<V>[]> {
+    checkInteger("limit", limit, 1);
+    if (before !== undefined && !isStreamId(before)) {
+      throw new RedisLogError(
+        "INVALID_OPTION",
+        `before must be a stream entry id (got ${JSON.stringify(before)})`,
+      );
+    }
+    const writer = await this.#ready("newest");
+    try {
+      const reply = await writer.callBuffer(
+        "XREVRANGE",
+        this.key,
+        before === undefined ? "+" : `(${before}`,
+        "-",
+        "COUNT",
+        limit,
+      );
+      return toEntries(reply, this.#decode);
+    } catch (error) {
+      throw failure(error, true, "newest");
     }
   }
 
