@@ -8,6 +8,7 @@
 import { createPublicKey } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import pino, { type Logger } from "pino";
+import type { Transport } from "./transports/transport.js";
 
 /** HMAC algorithms: the key is a shared secret. */
 export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
@@ -44,7 +45,16 @@ export type StoreConfig =
        */
       readonly durability?: "process" | "power";
     }
-  | { readonly kind: "redis"; readonly url: string };
+  | {
+      readonly kind: "redis";
+      /** `redis://[user:password@]host:port[/db]` or `rediss://...` (TLS). */
+      readonly url: string;
+      /**
+       * Prefix of the hub's Redis keys (its history stream is this key): hubs sharing one Redis
+       * with different keys are different hubs. Default: `"ssekit-hub"`; in a URL, `?key=NAME`.
+       */
+      readonly key?: string;
+    };
 
 export interface HubConfig {
   /** Key that verifies publishers' JWTs. Default: none, and every publish is refused with 401. */
@@ -61,6 +71,11 @@ export interface HubConfig {
   readonly resourceIdentifier: string | undefined;
   /** History store. Default: `{ kind: "sqlite", path: "./data/ssekit-hub.db" }`. */
   readonly store: StoreConfig;
+  /**
+   * A transport of your own (see `Transport`); when given, `store` is not used. Default: the
+   * transport `store` names (local for memory and SQLite, Redis for `redis://`).
+   */
+  readonly transport: Transport | undefined;
   /** Updates kept in history at most; older ones are pruned in the background. Default: 100000. */
   readonly historyMaxEvents: number;
   /** Milliseconds an update is kept in history at most. Default: 86400000 (24 h). */
@@ -135,6 +150,8 @@ export interface HubConfigInput {
   readonly resourceIdentifier?: string;
   /** A `StoreConfig`, or `"memory"`, `"sqlite:PATH"`, `"redis://..."`. */
   readonly store?: StoreConfig | string;
+  /** A transport of your own, used instead of `store`. */
+  readonly transport?: Transport;
   readonly historyMaxEvents?: number;
   readonly historyMaxAgeMs?: number;
   readonly cors?: readonly string[];
@@ -312,6 +329,37 @@ function origins(setting: string, value: readonly string[] | undefined): readonl
   return value.map((o) => o.replace(/\/$/, ""));
 }
 
+function parseRedisStore(value: string): StoreConfig {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(
+      "store",
+      `store: "${value}" is not a valid Redis URL; write redis://HOST:PORT[/DB]`,
+    );
+  }
+  if (url.hostname === "")
+    throw new ConfigError("store", `store: "${value}" names no host; write redis://HOST:PORT[/DB]`);
+  const key = url.searchParams.get("key");
+  if (key === "") throw new ConfigError("store", `store: "key" in "${value}" must not be empty`);
+  url.searchParams.delete("key");
+  return { kind: "redis", url: url.href.replace(/\?$/, ""), ...(key === null ? {} : { key }) };
+}
+
+/** A transport given in the options must at least look like one: a typo here would fail much later. */
+function checkTransport(transport: Transport | undefined): Transport | undefined {
+  if (transport === undefined) return undefined;
+  for (const method of ["append", "after", "afterSeq", "follow", "announce", "health", "close"] as const) {
+    if (typeof (transport as unknown as Record<string, unknown>)[method] !== "function")
+      throw new ConfigError(
+        "transport",
+        `transport must implement Transport: its ${method} is not a function`,
+      );
+  }
+  return transport;
+}
+
 function parseStore(value: StoreConfig | string | undefined): StoreConfig {
   if (value === undefined) return { kind: "sqlite", path: "./data/ssekit-hub.db" };
   if (typeof value !== "string") {
@@ -327,7 +375,7 @@ function parseStore(value: StoreConfig | string | undefined): StoreConfig {
     return { kind: "sqlite", path };
   }
   if (value === "sqlite") return { kind: "sqlite", path: "./data/ssekit-hub.db" };
-  if (value.startsWith("redis://") || value.startsWith("rediss://")) return { kind: "redis", url: value };
+  if (value.startsWith("redis://") || value.startsWith("rediss://")) return parseRedisStore(value);
   throw new ConfigError(
     "store",
     `store must be "memory", "sqlite:PATH" or "redis://HOST:PORT" (got "${value}")`,
@@ -431,6 +479,7 @@ export function resolveConfig(input: HubConfigInput): HubConfig {
     anonymous: input.anonymous ?? false,
     resourceIdentifier,
     store: parseStore(input.store),
+    transport: checkTransport(input.transport),
     historyMaxEvents: positiveInt("historyMaxEvents", input.historyMaxEvents, 100_000),
     historyMaxAgeMs: positiveInt("historyMaxAgeMs", input.historyMaxAgeMs, 86_400_000),
     cors,

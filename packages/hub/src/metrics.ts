@@ -1,7 +1,7 @@
 /**
  * The hub's Prometheus metrics, on a Registry of its own so that several hubs in one process (tests,
  * embedding) do not share counters: open connections, subscriptions (selectors), published and
- * delivered updates, and publish latency. Not responsible for serving `/metrics` (hub.ts does).
+ * delivered updates, and publish latency. Not responsible for serving `/metrics` (routes/health.ts does).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
@@ -19,6 +19,14 @@ export interface HubMetrics {
   readonly polls: Counter;
   /** Seconds from receiving a publish request to acknowledging it (durable and dispatched). */
   readonly publishLatency: Histogram;
+  /** Seconds an append takes to be accepted by the transport (for Redis: its round trip). */
+  readonly transportAppend: Histogram;
+  /** Milliseconds from an update's acceptance by the transport to its dispatch from the tail. */
+  readonly tailLag: Gauge;
+  /** Times the transport came back after being unreachable (following resumed). */
+  readonly transportReconnects: Counter;
+  /** 1 while the transport can append and follow, else 0. */
+  readonly transportUp: Gauge;
   /** Stops what the metrics sample in the background (the event-loop delay monitor). */
   stop(): void;
 }
@@ -65,6 +73,27 @@ export function createMetrics(options: { readonly processMetrics?: boolean } = {
       name: "ssekit_hub_publish_duration_seconds",
       help: "Time from receiving a publish request to acknowledging it",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    transportAppend: new Histogram({
+      name: "ssekit_hub_transport_append_seconds",
+      help: "Time for the transport to accept an append (for Redis, its round trip)",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    tailLag: new Gauge({
+      name: "ssekit_hub_tail_lag_milliseconds",
+      help: "From the transport accepting the latest dispatched update to its dispatch from the tail",
+      registers: [registry],
+    }),
+    transportReconnects: new Counter({
+      name: "ssekit_hub_transport_reconnects_total",
+      help: "Times following the transport resumed after it was unreachable",
+      registers: [registry],
+    }),
+    transportUp: new Gauge({
+      name: "ssekit_hub_transport_up",
+      help: "1 while the transport can append and follow, else 0",
       registers: [registry],
     }),
     stop: () => loopDelay.disable(),

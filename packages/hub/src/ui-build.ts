@@ -3,6 +3,6 @@
  * ssekit/protocol) into packages/hub/dist/ui/, for a hub installed without esbuild. A hub started
  * from its sources (`npm start`) bundles on demand and needs no build.
  */
-import { writeBundles } from "./ui-bundles.js";
+import { writeBundles } from "./routes/ui-bundles.js";
 
 for (const path of await writeBundles()) process.stdout.write(`wrote ${path}\n`);

@@ -7,8 +7,8 @@ import { connect as connectHttp2 } from "node:http2";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { FormEncodingError, parseForm } from "../src/form.js";
-import { compileTemplate } from "../src/template.js";
+import { compileTemplate } from "../src/domain/template.js";
+import { FormEncodingError, parseForm } from "../src/http/form.js";
 import { Collector, publish, publisherToken, publishOk, type Started, startHub } from "./hub-support.js";
 import { selfSignedCertificate } from "./tls-support.js";
 

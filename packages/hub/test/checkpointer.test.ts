@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import type { CheckpointResult } from "../src/stores/checkpointer.js";
-import { SqliteStore } from "../src/stores/sqlite.js";
+import type { CheckpointResult } from "../src/transports/checkpointer.js";
+import { SqliteStore } from "../src/transports/sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ssekit-hub-checkpoint-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

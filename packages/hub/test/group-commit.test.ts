@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
-import { SqliteStore } from "../src/stores/sqlite.js";
-import { DuplicateIdError, type StoredUpdate, type Update } from "../src/stores/store.js";
+import { SqliteStore } from "../src/transports/sqlite.js";
+import { DuplicateIdError, type StoredUpdate, type Update } from "../src/transports/transport.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ssekit-hub-group-commit-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

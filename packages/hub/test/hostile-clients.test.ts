@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { canReceive } from "../src/auth.js";
-import type { StoredUpdate } from "../src/stores/store.js";
-import type { Selector } from "../src/topics.js";
+import { canReceive } from "../src/domain/auth.js";
+import type { Selector } from "../src/domain/topics.js";
+import type { StoredUpdate } from "../src/transports/transport.js";
 import { Collector, publish, publishOk, type Started, startHub, token } from "./hub-support.js";
 
 const enc = encodeURIComponent;

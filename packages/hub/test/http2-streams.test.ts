@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from "node:http2";
 import { after, afterEach, before, describe, test } from "node:test";
 import { createParser } from "eventsource-parser";
-import { MAX_STREAMS_PER_CONNECTION } from "../src/hub.js";
+import { MAX_STREAMS_PER_CONNECTION } from "../src/server/hub.js";
 import { type Certificate, selfSignedCertificate } from "./browser-support.js";
 import { type Started, startHub } from "./hub-support.js";
 

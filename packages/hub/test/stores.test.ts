@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
-import { MemoryStore } from "../src/stores/memory.js";
-import { SqliteStore } from "../src/stores/sqlite.js";
-import { DuplicateIdError, type Store, type Update } from "../src/stores/store.js";
+import { MemoryStore } from "../src/transports/memory.js";
+import { SqliteStore } from "../src/transports/sqlite.js";
+import { DuplicateIdError, type Store, type Update } from "../src/transports/transport.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ssekit-hub-stores-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@
 // refusals never cached, bounded size. A counting wrapper shows when the verifier really ran.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AuthError, type Rights, Verifier } from "../src/auth.js";
-import { TokenCache, type TokenVerifier } from "../src/token-cache.js";
+import { AuthError, type Rights, Verifier } from "../src/domain/auth.js";
+import { TokenCache, type TokenVerifier } from "../src/domain/token-cache.js";
 import { SECRET, token } from "./hub-support.js";
 
 class Counting implements TokenVerifier {

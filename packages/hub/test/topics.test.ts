@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { ANONYMOUS, canPublish, canReceive, type Rights } from "../src/auth.js";
-import type { Update } from "../src/stores/store.js";
-import { compileClaims, compileSelector, SelectorError } from "../src/topics.js";
+import { ANONYMOUS, canPublish, canReceive, type Rights } from "../src/domain/auth.js";
+import { compileClaims, compileSelector, SelectorError } from "../src/domain/topics.js";
+import type { Update } from "../src/transports/transport.js";
 
 const matches = (selector: string, topic: string, kind: "template" | "exact" | "urlpattern" = "template") =>
   compileSelector(selector, kind).matches(topic);

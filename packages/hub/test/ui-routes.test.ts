@@ -5,8 +5,8 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { jwtVerify } from "jose";
-import { startTicker, type TickerUpdate } from "../src/ticker.js";
-import { createUiRoutes, type UiHandler } from "../src/ui-routes.js";
+import { startTicker, type TickerUpdate } from "../src/cli/ticker.js";
+import { createUiRoutes, type UiHandler } from "../src/routes/ui.js";
 
 async function serve(handler: UiHandler): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {

@@ -6,8 +6,9 @@
  * match and private-update rights), so the index only skips subscribers that cannot match. Not
  * responsible for writing bytes (subscriber.ts) or for authorization rules (auth.ts).
  */
+
+import { exactTopic, type Selector } from "../domain/topics.js";
 import type { Dispatch, Subscriber } from "./subscriber.js";
-import { exactTopic, type Selector } from "./topics.js";
 
 export class Fanout implements Iterable<Subscriber> {
   readonly #all = new Set<Subscriber>();

@@ -6,8 +6,10 @@
  * clients that stop reading). Not responsible for which updates the subscriber may receive
  * (`Subscriber.accepts`) or for live updates held meanwhile (subscriber.ts).
  */
+
+import type { StoredUpdate } from "../domain/update.js";
+import type { Store } from "../transports/transport.js";
 import type { Slicer } from "./slices.js";
-import type { Store, StoredUpdate } from "./stores/store.js";
 import type { Subscriber } from "./subscriber.js";
 
 /** Updates read from the store at a time. */
@@ -15,7 +17,7 @@ export const REPLAY_PAGE = 1000;
 
 /** Writes `first` and every later page of history to `subscriber`; resolves when done or closed. */
 export async function replayHistory(
-  store: Store,
+  store: Pick<Store, "afterSeq">,
   slicer: Slicer,
   subscriber: Subscriber,
   first: readonly StoredUpdate[],

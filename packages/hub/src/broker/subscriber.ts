@@ -10,12 +10,12 @@
 import { randomUUID } from "node:crypto";
 import { encodeBytes } from "ssekit/protocol";
 import { Framed } from "ssekit/server/http1";
-import type { Rights } from "./auth.js";
-import { canReceive } from "./auth.js";
-import type { HubRequest, HubResponse } from "./http.js";
-import { openStream, type Sink } from "./sink.js";
-import type { StoredUpdate } from "./stores/store.js";
-import type { Selector } from "./topics.js";
+import type { Rights } from "../domain/auth.js";
+import { canReceive } from "../domain/auth.js";
+import type { Selector } from "../domain/topics.js";
+import type { StoredUpdate } from "../domain/update.js";
+import type { HubRequest, HubResponse } from "../http/http.js";
+import { openStream, type Sink } from "../http/sink.js";
 
 /**
  * An update together with its wire frame, encoded once for every subscriber, on first use.

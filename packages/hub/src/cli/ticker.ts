@@ -2,8 +2,8 @@
  * The simulated price ticker behind the live chart demo: a few symbols whose prices take a small
  * random walk, each published on `demo/prices/SYMBOL` a few times a second as JSON
  * `{ symbol, price, time, run, seq }` (`seq` counts a symbol's ticks within one run of the ticker,
- * `run` changes when the hub restarts, so a page can tell a gap from a restart). The hub starts it
- * when the UI is on. Not responsible for delivery: it only calls the `publish` function it is given.
+ * `run` changes when the hub restarts, so a page can tell a gap from a restart). `ssekit hub --dev`
+ * starts it when the UI is on (one process of a --workers hub). Not responsible for delivery: it only calls the `publish` function it is given.
  */
 
 /** One update for the hub to publish. */

@@ -10,9 +10,9 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
-import type { KeyConfig } from "./config.js";
-import type { Update } from "./stores/store.js";
+import type { KeyConfig } from "../config.js";
 import { anyMatch, compileSelector, type Selector } from "./topics.js";
+import type { Update } from "./update.js";
 
 /** Why a token was refused; always answered with 401. */
 export class AuthError extends Error {

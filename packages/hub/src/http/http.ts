@@ -12,7 +12,9 @@ import { FormEncodingError, parseForm } from "./form.js";
 export type HubRequest = IncomingMessage | Http2ServerRequest;
 export type HubResponse = ServerResponse | Http2ServerResponse;
 
-export const MERCURE_PATH = "/.well-known/mercure";
+import { MERCURE_PATH } from "../domain/update.js";
+
+export { MERCURE_PATH };
 
 /** A bad request, mapped to `status` and a one-line reason. */
 export class HttpError extends Error {

@@ -5,10 +5,14 @@
  * history is read, so nothing published in between is missed. Not responsible for authorization
  * decisions (it uses the subscriber's `accepts`-style predicate it is given).
  */
-import { HttpError, type HubRequest, type HubResponse } from "./http.js";
-import { checkedLastEventId } from "./selectors.js";
-import type { Slicer } from "./slices.js";
-import type { Store, StoredUpdate } from "./stores/store.js";
+
+import type { Slicer } from "../broker/slices.js";
+import { canReceive } from "../domain/auth.js";
+import type { StoredUpdate } from "../domain/update.js";
+import { HttpError, type HubRequest, type HubResponse } from "../http/http.js";
+import type { Store } from "../transports/transport.js";
+import type { RouteContext } from "./context.js";
+import { checkedLastEventId, requestedSelectors } from "./selectors.js";
 
 export const POLL_BATCH = 1000;
 /** Pages of history scanned for matching updates in one poll before answering with none. */
@@ -181,4 +185,36 @@ export async function answerPoll(
   } finally {
     stop();
   }
+}
+
+/** `GET /.well-known/mercure?poll=1`: authenticates, then answers from the broker's history and live updates. */
+export async function pollRoute(
+  context: RouteContext,
+  req: HubRequest,
+  res: HubResponse,
+  url: URL,
+): Promise<void> {
+  const { broker, config } = context;
+  const selectors = requestedSelectors(url.searchParams);
+  const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
+  await answerPoll(
+    {
+      store: {
+        after: (id, limit) => broker.after(id, limit),
+        afterSeq: (seq, limit) => broker.afterSeq(seq, limit),
+      },
+      maxTimeoutMs: config.maxPollTimeoutMs,
+      retryMs: config.retryMs,
+      maxBytes: config.maxPollBytes,
+      slicer: broker.slicer,
+      closing: context.closing,
+      listen: (listener) => broker.listen(listener),
+    },
+    req,
+    res,
+    url.searchParams,
+    (update) => canReceive(update, selectors, rights),
+    () => broker.newestPublicId(),
+  );
+  context.metrics.polls.inc();
 }

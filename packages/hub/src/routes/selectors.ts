@@ -5,7 +5,7 @@
  * length, and the last event id (`Last-Event-ID` header, then 1.0 `last_event_id`, then 0.x
  * `lastEventID`). Not responsible for matching (topics.ts) or authorization (auth.ts).
  */
-import { HttpError, type HubRequest } from "./http.js";
+
 import {
   compileSelector,
   EVENT_ID_CONTROL,
@@ -13,7 +13,8 @@ import {
   SelectorError,
   type SelectorKind,
   TOPIC_CONTROL,
-} from "./topics.js";
+} from "../domain/topics.js";
+import { HttpError, type HubRequest } from "../http/http.js";
 
 const PARAMS: readonly (readonly [string, SelectorKind])[] = [
   ["topic", "template"],

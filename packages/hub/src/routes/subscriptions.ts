@@ -1,63 +1,26 @@
 /**
- * The subscriptions API (`/.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]`) and the
- * JSON-LD documents it and the subscription events share. Each subscription is one (selector,
- * subscriber) pair; its URL is its id and the topic of its events, so the usual private-update rule
- * decides who sees it. Not responsible for publishing the events (hub.ts).
+ * The subscriptions API (`/.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]`): answers
+ * with the active subscriptions of the whole hub (every node's, through the broker) that the
+ * requester's token may see. Not responsible for keeping the list (broker.ts, the transport).
  */
-
-import type { Rights } from "./auth.js";
-import { HttpError, MERCURE_PATH } from "./http.js";
-import type { Subscriber } from "./subscriber.js";
-import { anyMatch } from "./topics.js";
-
-export const SUBSCRIPTIONS_PATH = `${MERCURE_PATH}/subscriptions`;
-const CONTEXT = "https://mercure.rocks/";
-
-export interface SubscriptionDocument {
-  readonly id: string;
-  readonly type: "Subscription";
-  readonly topic: string;
-  readonly subscriber: string;
-  readonly active: boolean;
-  readonly payload?: unknown;
-}
+import type { Rights } from "../domain/auth.js";
+import {
+  encodeSegment,
+  JSON_LD_CONTEXT,
+  SUBSCRIPTIONS_PATH,
+  type SubscriptionDocument,
+} from "../domain/subscription.js";
+import { anyMatch } from "../domain/topics.js";
+import { HttpError, type HubRequest, type HubResponse, sendJson } from "../http/http.js";
+import type { RouteContext } from "./context.js";
 
 /**
- * `text` as one path segment with every character but RFC 3986's unreserved ones percent-encoded,
- * as a URI template's `{/topic}` expands it: encodeURIComponent leaves `!'()*` as they are, and the
- * subscriptions claim Mercure recommends (`/.well-known/mercure/subscriptions{/topic}{/subscriber}`)
- * would then not match a selector such as `*`.
- */
-export function encodeSegment(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-export function subscriptionId(topic: string, subscriber: string): string {
-  return `${SUBSCRIPTIONS_PATH}/${encodeSegment(topic)}/${encodeSegment(subscriber)}`;
-}
-
-/** One document per selector of the subscriber. */
-export function documentsOf(subscriber: Subscriber, active: boolean): SubscriptionDocument[] {
-  return subscriber.selectors.map((selector) => ({
-    id: subscriptionId(selector.text, subscriber.id),
-    type: "Subscription",
-    topic: selector.text,
-    subscriber: subscriber.id,
-    active,
-    ...(subscriber.rights.payload === undefined ? {} : { payload: subscriber.rights.payload }),
-  }));
-}
-
-/**
- * Answers a GET on the subscriptions API with the documents `rights` may see. `path` starts with
- * SUBSCRIPTIONS_PATH. Throws HttpError 404 for an unknown subscription or path.
+ * The document answering a GET of `path` (which starts with SUBSCRIPTIONS_PATH) with those of
+ * `documents` that `rights` may see. Throws HttpError 404 for an unknown subscription or path.
  */
 export function subscriptionsResponse(
   path: string,
-  subscribers: Iterable<Subscriber>,
+  documents: Iterable<SubscriptionDocument>,
   rights: Rights,
   lastEventId: string,
 ): Record<string, unknown> {
@@ -78,20 +41,18 @@ export function subscriptionsResponse(
     );
   const [topic, subscriberId] = parts;
   const visible: SubscriptionDocument[] = [];
-  for (const subscriber of subscribers) {
-    if (subscriberId !== undefined && subscriber.id !== subscriberId) continue;
-    for (const doc of documentsOf(subscriber, true)) {
-      if (topic !== undefined && doc.topic !== topic) continue;
-      if (anyMatch([doc.id], rights.subscribe)) visible.push(doc);
-    }
+  for (const doc of documents) {
+    if (subscriberId !== undefined && doc.subscriber !== subscriberId) continue;
+    if (topic !== undefined && doc.topic !== topic) continue;
+    if (anyMatch([doc.id], rights.subscribe)) visible.push(doc);
   }
   if (subscriberId !== undefined) {
     const doc = visible[0];
     if (doc === undefined) throw new HttpError(404, "no such subscription (or not visible to this token)");
-    return { "@context": CONTEXT, ...doc, lastEventID: lastEventId };
+    return { "@context": JSON_LD_CONTEXT, ...doc, lastEventID: lastEventId };
   }
   return {
-    "@context": CONTEXT,
+    "@context": JSON_LD_CONTEXT,
     id: topic === undefined ? SUBSCRIPTIONS_PATH : `${SUBSCRIPTIONS_PATH}/${encodeSegment(topic)}`,
     type: "Subscriptions",
     lastEventID: lastEventId,
@@ -99,7 +60,26 @@ export function subscriptionsResponse(
   };
 }
 
-/** The data of a subscription event. */
-export function subscriptionEventData(doc: SubscriptionDocument): string {
-  return JSON.stringify({ "@context": CONTEXT, ...doc });
+/** GET (and HEAD) on the subscriptions API: a subscriber JWT is required, anonymous or not. */
+export async function subscriptionsRoute(
+  context: RouteContext,
+  req: HubRequest,
+  res: HubResponse,
+  url: URL,
+): Promise<void> {
+  if (!context.config.subscriptions)
+    throw new HttpError(404, "the subscriptions API is disabled on this hub");
+  const method = req.method ?? "GET";
+  if (method !== "GET" && method !== "HEAD")
+    throw new HttpError(405, `${method} is not allowed on the subscriptions API; use GET`, {
+      allow: "GET, HEAD, OPTIONS",
+    });
+  const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: false });
+  const document = subscriptionsResponse(
+    url.pathname,
+    await context.broker.subscriptions(),
+    rights,
+    await context.broker.newestPublicId(),
+  );
+  sendJson(res, 200, document, "application/ld+json");
 }

@@ -27,8 +27,8 @@ export class UiBundleError extends Error {
   }
 }
 
-const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
-const PREBUILT_DIR = fileURLToPath(new URL("../dist/ui/", import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL("../..", import.meta.url));
+const PREBUILT_DIR = fileURLToPath(new URL("../../dist/ui/", import.meta.url));
 /** Running from src/*.ts (npm start, tests): always bundle the current sources. */
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
 

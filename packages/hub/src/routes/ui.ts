@@ -45,7 +45,7 @@ export interface UiOptions {
 /** A route handler: true when it handled the request (the response is then its to finish). */
 export type UiHandler = (req: UiRequest, res: UiResponse) => boolean;
 
-const UI_DIR = fileURLToPath(new URL("../ui/", import.meta.url));
+const UI_DIR = fileURLToPath(new URL("../../ui/", import.meta.url));
 
 const PAGES: Readonly<Record<string, string>> = {
   "/": "index.html",

@@ -10,7 +10,7 @@ import {
   type StoredUpdate,
   storedUpdate,
   type Update,
-} from "./store.js";
+} from "./transport.js";
 
 export class MemoryStore implements Store {
   #log: StoredUpdate[] = [];

@@ -23,7 +23,7 @@ import {
   type StoredUpdate,
   storedUpdate,
   type Update,
-} from "./store.js";
+} from "./transport.js";
 
 interface Row {
   readonly seq: number;

@@ -1,93 +1,29 @@
 /**
- * The history store interface: an ordered, bounded log of published updates that assigns each a
- * sequence number, answers "what came after this event id" for replay, and prunes by count and
- * age. Asynchronous so that a networked store (Redis Streams) fits the same shape as the embedded
- * ones. Not responsible for fan-out to subscribers or for authorization.
+ * The Transport (Mercure's name): what the broker needs from the log of updates. It appends an
+ * update and resolves once the update is durable, follows the log in its one order (every node of
+ * a hub sees the same updates in the same order), and reads history after an id for replay. It
+ * also carries the hub's live-only events (subscription events), which are never kept in history,
+ * and tells which subscriptions other nodes hold. Implementations: local (memory and SQLite, one
+ * process: local.ts) and Redis (many processes and machines: redis.ts). Not responsible for
+ * fan-out, authorization or HTTP.
+ *
+ * `Store` is the history half, as the embedded stores (memory.ts, sqlite.ts) implement it.
  */
+import type { SubscriptionDocument } from "../domain/subscription.js";
+import type { StoredUpdate, Update } from "../domain/update.js";
 
-/** An update as the publisher gave it, after validation. */
-export interface Update {
-  /** The event id: the publisher's, or `urn:uuid:<uuid>`. */
-  readonly id: string;
-  /** The update's topics; the first is canonical. Never empty. */
-  readonly topics: readonly string[];
-  readonly data: string;
-  /** Private updates reach only subscribers whose token allows one of the topics. */
-  readonly private: boolean;
-  /** SSE event type; absent means "message". */
-  readonly type?: string | undefined;
-  /** SSE `retry` in milliseconds. */
-  readonly retry?: number | undefined;
-}
-
-/** An update as kept in history: with its position in the log and its publication time. */
-export interface StoredUpdate extends Update {
-  /** Strictly increasing, never reused, not necessarily contiguous. */
-  readonly seq: number;
-  /** Milliseconds since the epoch when the store accepted it. */
-  readonly time: number;
-}
-
-/**
- * `text`, made one flat string: text built by concatenation (JSON.stringify's output too) is a tree
- * of pieces in V8, which a history holding many updates would keep as such. Reading a character
- * flattens it in place, once; a flat string is returned as is.
- */
-function flat(text: string): string {
-  text.charCodeAt(0);
-  return text;
-}
-
-/**
- * The stored form of `update`. Fields are spelled out rather than spread: every stored update gets
- * one object shape, built without the generic copy a spread of a differently shaped object takes.
- */
-export function storedUpdate(update: Update, seq: number, time: number): StoredUpdate {
-  return {
-    id: update.id,
-    topics: update.topics,
-    data: flat(update.data),
-    private: update.private,
-    type: update.type,
-    retry: update.retry,
-    seq,
-    time,
-  };
-}
+export {
+  DuplicateIdError,
+  type StoredUpdate,
+  sameUpdate,
+  storedUpdate,
+  type Update,
+} from "../domain/update.js";
 
 /** The answer to `after()`. `unknown-id`: the id is not (or no longer) in history; `updates` is then the oldest kept. */
 export type AfterResult =
   | { readonly kind: "found"; readonly updates: readonly StoredUpdate[] }
   | { readonly kind: "unknown-id"; readonly updates: readonly StoredUpdate[] };
-
-/**
- * Thrown by `append` when the publisher reuses an event id still in history; `existing` is the
- * update stored under it, so that a retry of the same publish can be told from a different one.
- */
-export class DuplicateIdError extends Error {
-  readonly code = "DUPLICATE_ID";
-  constructor(
-    readonly id: string,
-    readonly existing?: StoredUpdate,
-  ) {
-    super(
-      `event id "${id}" is already used by a different update in history; omit id to let the hub choose one`,
-    );
-    this.name = "DuplicateIdError";
-  }
-}
-
-/** True when `a` and `b` carry the same update (a publisher's retry), whatever their ids and positions. */
-export function sameUpdate(a: Update, b: Update): boolean {
-  return (
-    a.data === b.data &&
-    a.private === b.private &&
-    (a.type ?? undefined) === (b.type ?? undefined) &&
-    (a.retry ?? undefined) === (b.retry ?? undefined) &&
-    a.topics.length === b.topics.length &&
-    a.topics.every((topic, i) => topic === b.topics[i])
-  );
-}
 
 export interface HistoryLimits {
   /** Updates kept at most. */
@@ -96,11 +32,11 @@ export interface HistoryLimits {
   readonly maxAgeMs: number;
 }
 
+/** A bounded, ordered history of updates, as kept by one process (memory.ts, sqlite.ts). */
 export interface Store {
   /**
-   * Appends an update; resolves only once it is durable (as durable as the store is). Appends must
-   * resolve in call order: the hub dispatches each update when its append resolves, so that live
-   * delivery follows the log's order.
+   * Appends an update; resolves only once it is durable (as durable as the store is). Appends
+   * resolve in call order. Rejects with `DuplicateIdError` when the id is still in history.
    */
   append(update: Update): Promise<StoredUpdate>;
   /**
@@ -120,5 +56,73 @@ export interface Store {
   /** Removes updates beyond the count and age limits; returns how many were removed. */
   prune(now?: number): Promise<number>;
   /** Releases the store; pending appends have completed. */
+  close(): Promise<void>;
+}
+
+/** What a transport hands to the broker that follows it. */
+export interface TransportListener {
+  /** New updates of the log, in log order, each once (on every node, the same order). */
+  updates(batch: readonly StoredUpdate[]): void;
+  /**
+   * A live-only event (a subscription event): not in history. `position` is the id of the newest
+   * update in history when it was sent, so that a client resuming from its id resumes there.
+   */
+  event(update: StoredUpdate, position: string): void;
+  /** The active subscriptions of this node, for a transport that has to register them again. */
+  subscriptions(): readonly SubscriptionDocument[];
+  /** The transport became unreachable (`ok: false`, with why) or reachable again. */
+  health(health: TransportHealth): void;
+}
+
+/** A subscription event to send to every node: the update, its position and the change it reports. */
+export interface SubscriptionEvent {
+  readonly update: StoredUpdate;
+  readonly position: string;
+  readonly document: SubscriptionDocument;
+}
+
+/** Whether the transport can append and follow now; `reason` says why not, for `/healthz`. */
+export type TransportHealth = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Thrown by `append` (and reads) when the transport cannot take the request now, without having
+ * stored anything (`stored: false`) or without knowing whether it did (`stored: "unknown"`); the
+ * hub answers 503 with Retry-After. A retry with the same event id is safe either way: a
+ * duplicate of a stored update is acknowledged again, not stored twice.
+ */
+export class TransportUnavailableError extends Error {
+  readonly code = "TRANSPORT_UNAVAILABLE";
+  constructor(
+    message: string,
+    readonly stored: false | "unknown",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "TransportUnavailableError";
+  }
+}
+
+export interface Transport extends Omit<Store, "close"> {
+  /**
+   * True when several hub processes may share this transport (their updates, history and
+   * subscriptions are one hub's): `ssekit hub --workers N` requires it.
+   */
+  readonly shared: boolean;
+  /**
+   * Starts following the log from its end now: from then on `listener.updates` gets every update
+   * appended by any node, in log order, each once, also across outages of the transport. The
+   * broker dispatches live updates only from here. Resolves once following. Called once.
+   */
+  follow(listener: TransportListener): Promise<void>;
+  /**
+   * Sends a subscription event to `listener.event` on every node (this one included), outside
+   * history, and records the subscription it reports as active or gone for `subscriptionsElsewhere`.
+   */
+  announce(event: SubscriptionEvent): Promise<void>;
+  /** The active subscriptions held by the other nodes of the hub (none for a one-process transport). */
+  subscriptionsElsewhere(): Promise<readonly SubscriptionDocument[]>;
+  /** Whether appending and following work now. */
+  health(): TransportHealth;
+  /** Stops following and releases the transport; appends already made have been answered. */
   close(): Promise<void>;
 }

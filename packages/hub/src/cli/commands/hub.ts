@@ -15,6 +15,13 @@ import type { CommandIo } from "../io.js";
 import { planHub } from "../plan.js";
 import { nameSetting, numberSetting, type ResolvedSettings, stringSetting } from "../resolve.js";
 import { SETTINGS } from "../settings.js";
+import { startTicker } from "../ticker.js";
+
+/** With --workers, only the first worker runs the demo ticker; a single process runs it itself. */
+function runsTicker(): boolean {
+  const worker = process.env.SSEKIT_HUB_WORKER;
+  return worker === undefined || worker === "1";
+}
 
 function helpText(): string {
   const rows = SETTINGS.filter((s) => s.help !== "").map((s) => {
@@ -140,8 +147,18 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
     );
   }
   if (plan.dev) io.stdout.write(await devBanner(address.url, settings, plan.generatedKey));
+  // The live chart demo's prices: a development aid of the CLI, one per hub (not per worker).
+  const ticker =
+    plan.dev && config.ui && runsTicker()
+      ? startTicker({
+          publish: ({ topic, data }) => hub.publish({ topics: [topic], data }),
+          onError: (error) =>
+            io.stderr.write(`ssekit hub: the demo ticker could not publish (${String(error)})\n`),
+        })
+      : undefined;
 
   const signal = await stopSignal;
+  ticker?.stop();
   io.stderr.write(`ssekit hub: ${signal}, closing (a second signal exits at once)\n`);
   await hub.close();
   io.stderr.write("ssekit hub: closed\n");

@@ -1,0 +1,90 @@
+/**
+ * `GET /.well-known/mercure?topic=...`: the event stream. Checks the selectors (and the hub's
+ * pattern limits), authenticates, adds the subscriber to the broker first (live updates are held
+ * meanwhile), reconciles the Last-Event-ID, opens the stream, replays history after it and goes
+ * live: no gap, no duplicate. `HEAD` gets the same checks and headers, without a subscriber.
+ * Not responsible for delivery (broker/subscriber.ts) or replay pacing (broker/replay.ts).
+ */
+import { patternCount } from "../broker/fanout.js";
+import { Subscriber } from "../broker/subscriber.js";
+import type { Selector } from "../domain/topics.js";
+import type { StoredUpdate } from "../domain/update.js";
+import { HttpError, type HubRequest, type HubResponse, isHttp2 } from "../http/http.js";
+import type { RouteContext } from "./context.js";
+import { requestedLastEventId, requestedSelectors } from "./selectors.js";
+
+/** Updates read from history for the first page of a replay. */
+const PAGE = 1000;
+
+export async function subscribeRoute(
+  context: RouteContext,
+  req: HubRequest,
+  res: HubResponse,
+  url: URL,
+  common: Readonly<Record<string, string>>,
+): Promise<void> {
+  const { broker, config } = context;
+  const selectors = requestedSelectors(url.searchParams);
+  checkPatterns(context, selectors);
+  const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
+  const requested = requestedLastEventId(req, url.searchParams);
+  if (res.destroyed || res.writableEnded) return;
+  // Checked again now that the token is verified: other subscriptions may have come meanwhile.
+  if (req.method !== "HEAD") checkPatterns(context, selectors);
+  // HEAD is checked as a subscription would be and answered with its headers; no subscriber made.
+  const subscriber =
+    req.method === "HEAD" ? undefined : new Subscriber(res, selectors, rights, context.subscriberHost);
+  // Live first (held in the subscriber's buffer), then history: no gap, and seq dedupes.
+  if (subscriber !== undefined) broker.add(subscriber);
+  const current = await broker.newestPublicId();
+  let first: readonly StoredUpdate[] = [];
+  let reconciled = current;
+  if (requested !== undefined) {
+    const result = await broker.after(requested, subscriber === undefined ? 1 : PAGE);
+    first = result.updates;
+    reconciled = result.kind === "found" ? requested : "earliest";
+  }
+  const headers: Record<string, string> = {
+    ...common,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+    // 0.x: the hub's newest id at subscription time; 1.0: the id replay starts after.
+    "last-event-id": current,
+    "mercure-last-event-id": reconciled,
+  };
+  if (!isHttp2(req)) headers.connection = "keep-alive";
+  if (subscriber === undefined) {
+    res.writeHead(200, headers);
+    res.end();
+    return;
+  }
+  subscriber.open(req, headers, `:\nretry: ${config.retryMs}\n\n`);
+  context.log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
+  void broker.announce(subscriber, true);
+  await broker.replay(subscriber, first);
+  subscriber.goLive();
+}
+
+/**
+ * 400 when `selectors` has more patterns than one subscription may carry, 429 when the hub's
+ * subscriptions would use more distinct patterns than it allows: each pattern runs on every
+ * public update, so their number is what a stream of updates costs.
+ */
+function checkPatterns(context: RouteContext, selectors: readonly Selector[]): void {
+  const patterns = patternCount(selectors);
+  if (patterns === 0) return;
+  const { maxPatternSelectors, maxDistinctPatterns } = context.config;
+  const subscribers = context.broker.subscribers;
+  if (patterns > maxPatternSelectors)
+    throw new HttpError(
+      400,
+      `this subscription has ${patterns} pattern selectors (URI templates, URL Patterns, *); this hub accepts at most ${maxPatternSelectors} per subscription (maxPatternSelectors)`,
+    );
+  if (subscribers.distinctPatterns + subscribers.newPatterns(selectors) > maxDistinctPatterns)
+    throw new HttpError(
+      429,
+      `this hub's subscriptions already use ${subscribers.distinctPatterns} distinct pattern selectors, its limit (maxDistinctPatterns is ${maxDistinctPatterns}); retry later or subscribe with exact topics`,
+      { "retry-after": "10" },
+    );
+}

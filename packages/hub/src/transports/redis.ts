@@ -1,0 +1,420 @@
+/**
+ * The Redis transport: many hub processes and machines as one hub, on the shared ordered log of
+ * @ssekit/redis. Keys, under a prefix (default `ssekit-hub`):
+ * - `<prefix>:history`: one stream for the hub's whole history (Mercure's last event id is global
+ *   across topics), appended through the log's script that refuses a taken event id atomically
+ *   (index `<prefix>:history:ids`) and trims by count and age; every node tails it with XREAD BLOCK
+ *   from the last entry it delivered, and replays read it with XRANGE.
+ * - `<prefix>:events`: the subscription events, a stream of its own trimmed separately (to 10,000
+ *   entries and 60 s), so that subscribers coming and going never evict published updates.
+ * - `<prefix>:nodes` (a set) and `<prefix>:node:<id>` (a key that expires `nodeTimeoutMs` after
+ *   its node's last heartbeat): which nodes are alive. `<prefix>:subscriptions:<id>` (a hash of
+ *   subscription documents) is what each node holds; a node that finds another's heartbeat gone
+ *   removes its subscriptions and publishes their "inactive" events (one node does, by a lock).
+ * An update's `seq` is its stream id as one number (milliseconds * 2048 + sequence), so it orders
+ * as the log does. Not responsible for fan-out (the broker) or for storage in Redis (@ssekit/redis).
+ */
+
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import {
+  connectRedis,
+  createRedisLog,
+  DuplicateIdError as LogDuplicateIdError,
+  type LogEntry,
+  type Redis,
+  type RedisConnection,
+  type RedisLog,
+  RedisLogError,
+  START,
+} from "@ssekit/redis";
+import { documentsOf, type SubscriptionDocument, subscriptionEventData } from "../domain/subscription.js";
+import { DuplicateIdError, type StoredUpdate, storedUpdate, type Update } from "../domain/update.js";
+import {
+  type AfterResult,
+  type HistoryLimits,
+  type SubscriptionEvent,
+  type Transport,
+  type TransportHealth,
+  type TransportListener,
+  TransportUnavailableError,
+} from "./transport.js";
+
+export interface RedisTransportOptions extends HistoryLimits {
+  /** How to reach Redis: a URL (`redis://127.0.0.1:6379/0`) or ioredis options. */
+  readonly redis: RedisConnection;
+  /** Prefix of every key of this hub. Default: `"ssekit-hub"`. */
+  readonly key?: string;
+  /**
+   * Milliseconds after its last heartbeat a node counts as dead: its subscriptions are then removed
+   * (with their "inactive" events) by another node. Heartbeats go every third of it. Default: 30000.
+   */
+  readonly nodeTimeoutMs?: number;
+  /** How long an append waits for Redis, in ms; past it the publish gets a 503. Default: 5000. */
+  readonly timeoutMs?: number;
+}
+
+/** Sequence numbers within one millisecond of Redis's clock that fit in an update's `seq`. */
+const SEQ_PER_MS = 2048;
+const EVENTS_MAX_LENGTH = 10_000;
+const EVENTS_MAX_AGE_MS = 60_000;
+/** Entries read at once when looking back for the newest public update. */
+const LOOK_BACK = 1000;
+
+/** The stream id `<ms>-<n>` as one number that orders as the ids do. */
+export function seqOfEntryId(entryId: string): number {
+  const dash = entryId.indexOf("-");
+  const ms = Number(entryId.slice(0, dash));
+  const n = Number(entryId.slice(dash + 1));
+  // More than 2048 entries in one millisecond would need Redis to run ~2 million appends a second.
+  return ms * SEQ_PER_MS + Math.min(n, SEQ_PER_MS - 1);
+}
+
+export function entryIdOfSeq(seq: number): string {
+  if (seq <= 0) return START;
+  return `${Math.floor(seq / SEQ_PER_MS)}-${seq % SEQ_PER_MS}`;
+}
+
+function toUpdate(entry: LogEntry): StoredUpdate | undefined {
+  const f = entry.fields;
+  if (f.id === undefined || f.topics === undefined) return undefined;
+  let topics: string[];
+  try {
+    topics = JSON.parse(f.topics) as string[];
+  } catch {
+    return undefined;
+  }
+  const seq = seqOfEntryId(entry.id);
+  return storedUpdate(
+    {
+      id: f.id,
+      topics,
+      data: f.data ?? "",
+      private: f.private === "1",
+      type: f.type,
+      retry: f.retry === undefined ? undefined : Number(f.retry),
+    },
+    seq,
+    Math.floor(seq / SEQ_PER_MS),
+  );
+}
+
+function toUpdates(entries: readonly LogEntry[]): StoredUpdate[] {
+  const updates: StoredUpdate[] = [];
+  for (const entry of entries) {
+    const update = toUpdate(entry);
+    if (update !== undefined) updates.push(update);
+  }
+  return updates;
+}
+
+function fieldsOf(update: Update): Record<string, string> {
+  const fields: Record<string, string> = {
+    id: update.id,
+    topics: JSON.stringify(update.topics),
+    data: update.data,
+    private: update.private ? "1" : "0",
+  };
+  if (update.type !== undefined) fields.type = update.type;
+  if (update.retry !== undefined) fields.retry = String(update.retry);
+  return fields;
+}
+
+/** A log failure as the broker's error: 503 for the publisher, nothing acknowledged that was not stored. */
+function unavailable(error: unknown): unknown {
+  if (!(error instanceof RedisLogError)) return error;
+  if (error.code === "UNAVAILABLE" || error.code === "CLOSED")
+    return new TransportUnavailableError(`Redis is unavailable (${error.message})`, false, { cause: error });
+  if (error.code === "UNCERTAIN")
+    return new TransportUnavailableError(`Redis did not answer (${error.message})`, "unknown", {
+      cause: error,
+    });
+  return error;
+}
+
+export class RedisTransport implements Transport {
+  readonly shared = true;
+  /** This node's id among the hub's nodes. */
+  readonly nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #history: RedisLog;
+  readonly #events: RedisLog;
+  readonly #registry: Redis;
+  readonly #prefix: string;
+  readonly #nodeTimeoutMs: number;
+  #listener: TransportListener | undefined;
+  #tailFailure: string | undefined;
+  #connectionError: string | undefined;
+  /** The id of the newest history entry the tail delivered: the position of this node's subscription events. */
+  #newestId = "earliest";
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: RedisTransportOptions) {
+    this.#prefix = options.key ?? "ssekit-hub";
+    this.#nodeTimeoutMs = options.nodeTimeoutMs ?? 30_000;
+    const onConnectionError = (error: Error) => {
+      this.#connectionError = error.message;
+    };
+    this.#history = createRedisLog({
+      redis: options.redis,
+      key: `${this.#prefix}:history`,
+      maxLength: options.maxEvents,
+      maxAgeMs: options.maxAgeMs,
+      idField: "id",
+      timeoutMs: options.timeoutMs,
+      onConnectionError,
+    });
+    this.#events = createRedisLog({
+      redis: options.redis,
+      key: `${this.#prefix}:events`,
+      maxLength: EVENTS_MAX_LENGTH,
+      maxAgeMs: EVENTS_MAX_AGE_MS,
+      timeoutMs: options.timeoutMs,
+      onConnectionError,
+    });
+    this.#registry = connectRedis(options.redis, `ssekit-hub-registry:${this.#prefix}`, {
+      commandTimeoutMs: options.timeoutMs,
+    });
+    this.#registry.on("error", onConnectionError);
+  }
+
+  #key(name: string, node: string): string {
+    return `${this.#prefix}:${name}:${node}`;
+  }
+
+  async follow(listener: TransportListener): Promise<void> {
+    if (this.#listener !== undefined) throw new Error("this transport is already followed");
+    this.#listener = listener;
+    const tailOptions = {
+      onError: (error: Error) => {
+        if (this.#closed) return;
+        const first = this.#tailFailure === undefined;
+        this.#tailFailure = error.message;
+        if (first) listener.health({ ok: false, reason: `following Redis failed: ${error.message}` });
+      },
+      onResume: () => {
+        this.#tailFailure = undefined;
+        listener.health({ ok: true });
+      },
+    };
+    const history = this.#history.tail(
+      "$",
+      (entries) => {
+        const updates = toUpdates(entries);
+        const last = updates.at(-1);
+        if (last !== undefined) this.#newestId = last.id;
+        listener.updates(updates);
+      },
+      tailOptions,
+    );
+    const events = this.#events.tail(
+      "$",
+      (entries) => {
+        for (const entry of entries) {
+          const { id, topic, data, position } = entry.fields;
+          if (id === undefined || topic === undefined || data === undefined || position === undefined)
+            continue;
+          const update = storedUpdate({ id, topics: [topic], data, private: true }, 0, Date.now());
+          listener.event(update, position);
+        }
+      },
+      tailOptions,
+    );
+    await Promise.all([history.started(), events.started()]);
+    this.#newestId = await this.lastEventId();
+    await this.#beat();
+    const every = Math.max(100, Math.floor(this.#nodeTimeoutMs / 3));
+    this.#heartbeat = setInterval(() => void this.#beat().catch(() => undefined), every);
+    this.#heartbeat.unref();
+  }
+
+  async append(update: Update): Promise<StoredUpdate> {
+    let entryId: string;
+    try {
+      entryId = await this.#history.append(fieldsOf(update));
+    } catch (error) {
+      if (error instanceof LogDuplicateIdError) {
+        const existing = await this.#history.get(error.entryId).catch(() => undefined);
+        throw new DuplicateIdError(update.id, existing === undefined ? undefined : toUpdate(existing));
+      }
+      throw unavailable(error);
+    }
+    const seq = seqOfEntryId(entryId);
+    return storedUpdate(update, seq, Math.floor(seq / SEQ_PER_MS));
+  }
+
+  async after(lastEventId: string, limit: number): Promise<AfterResult> {
+    try {
+      const read = await this.#history.read(lastEventId === "earliest" ? START : lastEventId, limit);
+      if (read.kind === "found") return { kind: "found", updates: toUpdates(read.entries) };
+      if (read.kind === "trimmed") return { kind: "unknown-id", updates: toUpdates(read.entries) };
+      const oldest = await this.#history.read(START, limit);
+      return { kind: "unknown-id", updates: oldest.kind === "unknown" ? [] : toUpdates(oldest.entries) };
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]> {
+    try {
+      const read = await this.#history.read(entryIdOfSeq(seq), limit);
+      return read.kind === "unknown" ? [] : toUpdates(read.entries);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async lastEventId(): Promise<string> {
+    try {
+      const [newest] = await this.#history.newest(1);
+      return newest?.fields.id ?? "earliest";
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async lastPublicEventId(): Promise<string> {
+    try {
+      let before: string | undefined;
+      for (;;) {
+        const page = await this.#history.newest(LOOK_BACK, before);
+        for (const entry of page) if (entry.fields.private !== "1" && entry.fields.id) return entry.fields.id;
+        const last = page.at(-1);
+        if (page.length < LOOK_BACK || last === undefined) return "earliest";
+        before = last.id;
+      }
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  /** Redis trims on every append (by count and age): nothing to do in the background. */
+  async prune(): Promise<number> {
+    return 0;
+  }
+
+  async announce(event: SubscriptionEvent): Promise<void> {
+    const { document } = event;
+    const hash = this.#key("subscriptions", this.nodeId);
+    try {
+      if (document.active) await this.#registry.hset(hash, document.id, JSON.stringify(document));
+      else await this.#registry.hdel(hash, document.id);
+    } catch (error) {
+      throw new TransportUnavailableError(`Redis is unavailable (${String(error)})`, false, { cause: error });
+    }
+    await this.#sendEvent(event.update, event.position);
+  }
+
+  async #sendEvent(update: StoredUpdate, position: string): Promise<void> {
+    const topic = update.topics[0] ?? "";
+    try {
+      await this.#events.append({ id: update.id, topic, data: update.data, position });
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async subscriptionsElsewhere(): Promise<readonly SubscriptionDocument[]> {
+    try {
+      const nodes = await this.#registry.smembers(`${this.#prefix}:nodes`);
+      const others = nodes.filter((node) => node !== this.nodeId);
+      if (others.length === 0) return [];
+      const pipeline = this.#registry.pipeline();
+      for (const node of others) pipeline.hvals(this.#key("subscriptions", node));
+      const replies = (await pipeline.exec()) ?? [];
+      const documents: SubscriptionDocument[] = [];
+      for (const [error, values] of replies) {
+        if (error) throw error;
+        for (const value of values as string[]) documents.push(JSON.parse(value) as SubscriptionDocument);
+      }
+      return documents;
+    } catch (error) {
+      throw new TransportUnavailableError(`Redis is unavailable (${String(error)})`, false, { cause: error });
+    }
+  }
+
+  /**
+   * The heartbeat: renews this node's key, registers the node (again, if it had been taken for
+   * dead, with every subscription it holds), then looks for nodes whose key has expired.
+   */
+  async #beat(): Promise<void> {
+    if (this.#closed) return;
+    const registry = this.#registry;
+    const nodeKey = this.#key("node", this.nodeId);
+    const renewed = await registry.set(nodeKey, "1", "PX", this.#nodeTimeoutMs, "XX");
+    if (renewed === null) {
+      // First beat, or Redis lost the key (restart without persistence, or this node was reaped).
+      const hash = this.#key("subscriptions", this.nodeId);
+      const mine = this.#listener?.subscriptions() ?? [];
+      const multi = registry.multi().del(hash);
+      for (const document of mine) multi.hset(hash, document.id, JSON.stringify(document));
+      await multi
+        .sadd(`${this.#prefix}:nodes`, this.nodeId)
+        .set(nodeKey, "1", "PX", this.#nodeTimeoutMs)
+        .exec();
+    }
+    const nodes = await registry.smembers(`${this.#prefix}:nodes`);
+    for (const node of nodes) {
+      if (node === this.nodeId || this.#closed) continue;
+      if ((await registry.exists(this.#key("node", node))) === 1) continue;
+      await this.#reap(node);
+    }
+  }
+
+  /** Removes a dead node's subscriptions and publishes their "inactive" events, unless another node does. */
+  async #reap(node: string): Promise<void> {
+    const registry = this.#registry;
+    const lock = await registry.set(this.#key("reaping", node), this.nodeId, "PX", this.#nodeTimeoutMs, "NX");
+    if (lock === null) return;
+    const hash = this.#key("subscriptions", node);
+    const values = await registry.hvals(hash);
+    for (const value of values) {
+      const document = { ...(JSON.parse(value) as SubscriptionDocument), active: false };
+      const source = {
+        id: document.subscriber,
+        selectors: [{ text: document.topic }],
+        rights: { payload: document.payload },
+      };
+      const [inactive] = documentsOf(source, false);
+      if (inactive === undefined) continue;
+      const update = storedUpdate(
+        {
+          id: `urn:uuid:${randomUUID()}`,
+          topics: [inactive.id],
+          data: subscriptionEventData(inactive),
+          private: true,
+        },
+        0,
+        Date.now(),
+      );
+      await this.#sendEvent(update, this.#newestId);
+    }
+    await registry.multi().del(hash).srem(`${this.#prefix}:nodes`, node).exec();
+  }
+
+  health(): TransportHealth {
+    if (!this.#history.connected)
+      return { ok: false, reason: `Redis is unreachable (${this.#connectionError ?? "not connected"})` };
+    if (this.#tailFailure !== undefined)
+      return { ok: false, reason: `following Redis failed: ${this.#tailFailure}` };
+    return { ok: true };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    // A node that stops on purpose removes its subscriptions at once (with their events) instead
+    // of leaving them to the others' dead-node timeout.
+    try {
+      if (this.#registry.status === "ready") {
+        await this.#registry.del(this.#key("node", this.nodeId));
+        await this.#reap(this.nodeId);
+      }
+    } catch {
+      // Redis is away: the other nodes remove them once the heartbeat key expires.
+    }
+    await Promise.all([this.#history.close(), this.#events.close()]);
+    this.#registry.disconnect();
+  }
+}
