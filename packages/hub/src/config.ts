@@ -54,6 +54,12 @@ export type StoreConfig =
        * with different keys are different hubs. Default: `"ssekit-hub"`; in a URL, `?key=NAME`.
        */
       readonly key?: string;
+      /**
+       * Milliseconds after which a node that stopped sending heartbeats counts as dead and its
+       * subscriptions are removed (their "inactive" events published). Default: 30000; in a URL,
+       * `?nodeTimeoutMs=N`.
+       */
+      readonly nodeTimeoutMs?: number;
     };
 
 export interface HubConfig {
@@ -343,8 +349,20 @@ function parseRedisStore(value: string): StoreConfig {
     throw new ConfigError("store", `store: "${value}" names no host; write redis://HOST:PORT[/DB]`);
   const key = url.searchParams.get("key");
   if (key === "") throw new ConfigError("store", `store: "key" in "${value}" must not be empty`);
+  const timeout = url.searchParams.get("nodeTimeoutMs");
+  if (timeout !== null && !/^[1-9][0-9]{2,8}$/.test(timeout))
+    throw new ConfigError(
+      "store",
+      `store: "nodeTimeoutMs" in "${value}" must be a whole number of milliseconds, at least 100 (got "${timeout}")`,
+    );
   url.searchParams.delete("key");
-  return { kind: "redis", url: url.href.replace(/\?$/, ""), ...(key === null ? {} : { key }) };
+  url.searchParams.delete("nodeTimeoutMs");
+  return {
+    kind: "redis",
+    url: url.href.replace(/\?$/, ""),
+    ...(key === null ? {} : { key }),
+    ...(timeout === null ? {} : { nodeTimeoutMs: Number(timeout) }),
+  };
 }
 
 /** A transport given in the options must at least look like one: a typo here would fail much later. */

@@ -1,8 +1,18 @@
 // Shared helpers for the hub core's tests: start a hub on 127.0.0.1:0, mint tokens with jose,
 // publish with fetch, and read event streams with the `eventsource` package.
+import { randomUUID } from "node:crypto";
+import { createServer, request, type Server } from "node:http";
 import { EventSource } from "eventsource";
 import { type JWTPayload, SignJWT } from "jose";
 import { createHub, type Hub, type HubConfigInput } from "../src/index.js";
+
+/**
+ * When set (redis-protocol.test.ts sets it), `startHub` without a store of its own starts a
+ * two-node hub on this Redis instead: two hubs sharing one key prefix, behind a round-robin proxy
+ * that sends each request to the other node than the previous one, so that a test's publishes and
+ * subscriptions land on different nodes.
+ */
+export const TWO_NODE_REDIS_ENV = "SSEKIT_HUB_TEST_TWO_NODE_REDIS";
 
 export const SECRET = "test-secret-that-is-long-enough-for-hs256!";
 export const secretKey = new TextEncoder().encode(SECRET);
@@ -14,6 +24,14 @@ export interface Started {
 }
 
 export async function startHub(input: HubConfigInput = {}): Promise<Started> {
+  const redis = process.env[TWO_NODE_REDIS_ENV];
+  const ownStore =
+    input.store !== undefined && !(typeof input.store === "object" && input.store.kind === "memory");
+  if (redis !== undefined && !ownStore && input.transport === undefined) return startTwoNodes(input, redis);
+  return startOne(input);
+}
+
+async function startOne(input: HubConfigInput): Promise<Started> {
   const hub = createHub({
     publisherKey: { alg: "HS256", secret: SECRET },
     store: { kind: "memory" },
@@ -23,6 +41,44 @@ export async function startHub(input: HubConfigInput = {}): Promise<Started> {
     ...input,
   });
   const { url } = await hub.listen(0, "127.0.0.1");
+  return { hub, url, endpoint: `${url}/.well-known/mercure` };
+}
+
+/** Two hubs on one Redis behind a round-robin proxy; `hub` is the first node, closing closes both. */
+async function startTwoNodes(input: HubConfigInput, redisUrl: string): Promise<Started> {
+  const store = `${redisUrl}?key=${encodeURIComponent(`test-${randomUUID()}`)}`;
+  const nodes = [await startOne({ ...input, store }), await startOne({ ...input, store })];
+  const ports = nodes.map((node) => Number(new URL(node.url).port));
+  let next = 0;
+  const proxy: Server = createServer((req, res) => {
+    const port = ports[next++ % ports.length];
+    const forward = request(
+      { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.flushHeaders();
+        answer.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    res.on("close", () => forward.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const address = proxy.address();
+  const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const first = nodes[0] as Started;
+  const hub: Hub = Object.create(first.hub, {
+    close: {
+      value: async (options?: { retryMs?: number }) => {
+        proxy.closeAllConnections();
+        await Promise.all([
+          new Promise((resolve) => proxy.close(resolve)),
+          ...nodes.map((node) => node.hub.close(options)),
+        ]);
+      },
+    },
+  });
   return { hub, url, endpoint: `${url}/.well-known/mercure` };
 }
 

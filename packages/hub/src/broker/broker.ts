@@ -16,6 +16,8 @@ import { replayHistory } from "./replay.js";
 import { Slicer } from "./slices.js";
 import { Dispatch, dispatchOf, type Subscriber } from "./subscriber.js";
 
+/** Longest a broker waits for its tail to catch up with the log's newest entry before answering anyway. */
+const CATCH_UP_MS = 1_000;
 /** Subscription-event ids remembered as positions in history, for a Last-Event-ID naming one. */
 const EPHEMERAL_POSITIONS = 10_000;
 const PRUNE_INTERVAL_MS = 10_000;
@@ -42,6 +44,9 @@ export class Broker {
   #newestId = "earliest";
   #newestPublicId = "earliest";
   #tailSeen = false;
+  /** The `seq` of the last update the tail delivered, and who waits for it to reach a `seq`. */
+  #tailSeq = 0;
+  #catchUp: { readonly seq: number; readonly resolve: () => void }[] = [];
   #health: TransportHealth = { ok: true };
   /**
    * Subscription events are not kept in history (anonymous clients would evict published updates
@@ -68,12 +73,13 @@ export class Broker {
 
   async #start(): Promise<void> {
     const transport = this.transport;
-    await transport.follow({
+    const startSeq = await transport.follow({
       updates: (batch) => this.#dispatch(batch),
       event: (update, position) => this.#dispatchEvent(update, position),
       health: (health) => this.#onHealth(health),
       subscriptions: () => this.#localSubscriptions(),
     });
+    this.#tailSeq = Math.max(this.#tailSeq, startSeq);
     const [newest, newestPublic] = await Promise.all([
       transport.lastEventId(),
       transport.lastPublicEventId(),
@@ -93,13 +99,37 @@ export class Broker {
 
   async newestId(): Promise<string> {
     await this.#ready;
+    await this.#caughtUp();
     return this.#newestId;
   }
 
   /** The newest public id: what clients are told (a private update's id is not everyone's to know). */
   async newestPublicId(): Promise<string> {
     await this.#ready;
+    await this.#caughtUp();
     return this.#newestPublicId;
+  }
+
+  /**
+   * Resolves once the tail has delivered every update in the log now (at once on a transport whose
+   * tail is never behind). When the transport cannot say, or the tail takes longer than
+   * CATCH_UP_MS, it answers with what it has: a subscription opens during an outage too.
+   */
+  async #caughtUp(): Promise<void> {
+    if (this.transport.newestSeq === undefined) return;
+    let seq: number;
+    try {
+      seq = await this.transport.newestSeq();
+    } catch {
+      return;
+    }
+    if (seq <= this.#tailSeq) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#catchUp.push({ seq, resolve });
+      timer = setTimeout(resolve, CATCH_UP_MS);
+    });
+    clearTimeout(timer);
   }
 
   health(): TransportHealth {
@@ -150,7 +180,17 @@ export class Broker {
     }
     if (delivered > 0) this.#metrics.delivered.inc(delivered);
     const last = batch.at(-1);
-    if (last !== undefined) this.#metrics.tailLag.set(Math.max(0, Date.now() - last.time));
+    if (last === undefined) return;
+    this.#metrics.tailLag.set(Math.max(0, Date.now() - last.time));
+    this.#tailSeq = last.seq;
+    if (this.#catchUp.length > 0) {
+      const waiting = this.#catchUp;
+      this.#catchUp = [];
+      for (const waiter of waiting) {
+        if (waiter.seq <= last.seq) waiter.resolve();
+        else this.#catchUp.push(waiter);
+      }
+    }
   }
 
   #dispatchEvent(update: StoredUpdate, position: string): void {

@@ -27,9 +27,10 @@ export class LocalTransport implements Transport {
     this.#store = store;
   }
 
-  async follow(listener: TransportListener): Promise<void> {
+  async follow(listener: TransportListener): Promise<number> {
     if (this.#listener !== undefined) throw new Error("this transport is already followed");
     this.#listener = listener;
+    return 0;
   }
 
   async append(update: Update): Promise<StoredUpdate> {

@@ -29,6 +29,11 @@ export function openTransport(config: HubConfig): Transport {
         );
       }
     case "redis":
-      return new RedisTransport({ ...limits, redis: config.store.url, key: config.store.key });
+      return new RedisTransport({
+        ...limits,
+        redis: config.store.url,
+        key: config.store.key,
+        nodeTimeoutMs: config.store.nodeTimeoutMs,
+      });
   }
 }

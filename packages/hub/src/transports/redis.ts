@@ -182,7 +182,7 @@ export class RedisTransport implements Transport {
     return `${this.#prefix}:${name}:${node}`;
   }
 
-  async follow(listener: TransportListener): Promise<void> {
+  async follow(listener: TransportListener): Promise<number> {
     if (this.#listener !== undefined) throw new Error("this transport is already followed");
     this.#listener = listener;
     const tailOptions = {
@@ -226,6 +226,8 @@ export class RedisTransport implements Transport {
     const every = Math.max(100, Math.floor(this.#nodeTimeoutMs / 3));
     this.#heartbeat = setInterval(() => void this.#beat().catch(() => undefined), every);
     this.#heartbeat.unref();
+    const position = history.position;
+    return position === undefined || position === START ? 0 : seqOfEntryId(position);
   }
 
   async append(update: Update): Promise<StoredUpdate> {
@@ -259,6 +261,15 @@ export class RedisTransport implements Transport {
     try {
       const read = await this.#history.read(entryIdOfSeq(seq), limit);
       return read.kind === "unknown" ? [] : toUpdates(read.entries);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async newestSeq(): Promise<number> {
+    try {
+      const id = await this.#history.lastId();
+      return id === START ? 0 : seqOfEntryId(id);
     } catch (error) {
       throw unavailable(error);
     }

@@ -111,9 +111,11 @@ export interface Transport extends Omit<Store, "close"> {
   /**
    * Starts following the log from its end now: from then on `listener.updates` gets every update
    * appended by any node, in log order, each once, also across outages of the transport. The
-   * broker dispatches live updates only from here. Resolves once following. Called once.
+   * broker dispatches live updates only from here. Resolves once following, with the `seq` of the
+   * update the tail starts after (0 when the log is empty or the transport has no `newestSeq`).
+   * Called once.
    */
-  follow(listener: TransportListener): Promise<void>;
+  follow(listener: TransportListener): Promise<number>;
   /**
    * Sends a subscription event to `listener.event` on every node (this one included), outside
    * history, and records the subscription it reports as active or gone for `subscriptionsElsewhere`.
@@ -121,6 +123,13 @@ export interface Transport extends Omit<Store, "close"> {
   announce(event: SubscriptionEvent): Promise<void>;
   /** The active subscriptions held by the other nodes of the hub (none for a one-process transport). */
   subscriptionsElsewhere(): Promise<readonly SubscriptionDocument[]>;
+  /**
+   * The `seq` of the newest update in the log now, for a transport whose tail can be behind its
+   * appends (another node's publish acknowledged but not yet followed here): the broker waits for
+   * its tail to reach it before telling a client the newest id, so that a client never learns of
+   * an update from one node and then misses it on another. Absent when the tail is never behind.
+   */
+  newestSeq?(): Promise<number>;
   /** Whether appending and following work now. */
   health(): TransportHealth;
   /** Stops following and releases the transport; appends already made have been answered. */
