@@ -9,8 +9,8 @@ import { SETTINGS } from "./settings.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** Variables the `ssekit` commands read besides the settings table: the config file, pub/sub's hub, debugging. */
-const OTHER_VARIABLES = ["SSEKIT_CONFIG", "SSEKIT_HUB_URL", "SSEKIT_DEBUG"];
+/** Variables the `ssekit` commands read besides the settings table: the config file, pub/sub's hub, debugging, the worker number --workers gives each worker. */
+const OTHER_VARIABLES = ["SSEKIT_CONFIG", "SSEKIT_HUB_URL", "SSEKIT_DEBUG", "SSEKIT_HUB_WORKER"];
 
 /**
  * The `MERCURE_*` and `SSEKIT_*` variables that are set but that no command reads: a typo, or a

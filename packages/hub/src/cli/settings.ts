@@ -26,6 +26,7 @@ export const SETTING_NAMES = [
   "port",
   "host",
   "store",
+  "workers",
   "anonymous",
   "noSubscriptions",
   "resourceIdentifier",
@@ -69,6 +70,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: "string",
     placeholder: "STORE",
     help: "memory | sqlite:PATH | redis://HOST:PORT (default sqlite:./data/ssekit-hub.db)",
+  },
+  {
+    name: "workers",
+    flags: ["workers"],
+    env: ["SSEKIT_WORKERS"],
+    kind: "integer",
+    placeholder: "N",
+    help: "hub processes sharing the port, one per core; needs --store redis://... (default 1)",
   },
   {
     name: "anonymous",
