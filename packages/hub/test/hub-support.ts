@@ -134,14 +134,20 @@ export interface Received {
 export class Collector {
   readonly events: Received[] = [];
   readonly source: EventSource;
+  /** Connections opened so far (reconnections included). */
+  opens = 0;
   #waiters: { done: (events: readonly Received[]) => boolean; resolve: () => void }[] = [];
 
-  constructor(url: string, options: { jwt?: string; types?: string[]; lastEventId?: string } = {}) {
+  constructor(
+    url: string,
+    options: { jwt?: string; types?: string[]; lastEventId?: string; fetch?: typeof fetch } = {},
+  ) {
     const headers: Record<string, string> = {};
     if (options.jwt !== undefined) headers.authorization = `Bearer ${options.jwt}`;
     if (options.lastEventId !== undefined) headers["last-event-id"] = options.lastEventId;
+    const base = options.fetch ?? fetch;
     this.source = new EventSource(url, {
-      fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+      fetch: (input, init) => base(input, { ...init, headers: { ...init?.headers, ...headers } }),
     });
     const onEvent = (event: MessageEvent) => {
       this.events.push({ type: event.type, data: String(event.data), id: event.lastEventId });
@@ -152,6 +158,9 @@ export class Collector {
       });
     };
     this.source.addEventListener("message", onEvent);
+    this.source.addEventListener("open", () => {
+      this.opens++;
+    });
     for (const type of options.types ?? []) this.source.addEventListener(type, onEvent);
   }
 
