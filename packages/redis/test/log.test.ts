@@ -40,6 +40,31 @@ test("append resolves with increasing stream ids and read returns the entries af
   }
 });
 
+test("get reads one entry by its stream id, newest looks back from the end page by page", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), maxLength: 4 });
+  try {
+    const ids: string[] = [];
+    for (let n = 1; n <= 6; n++) ids.push(await log.append({ n: String(n) }));
+    assert.equal((await log.get(ids[4] ?? ""))?.fields.n, "5");
+    assert.equal(await log.get(ids[0] ?? ""), undefined, "trimmed");
+    assert.equal(await log.get("not-an-id"), undefined);
+    assert.deepEqual(
+      (await log.newest(2)).map((e) => e.fields.n),
+      ["6", "5"],
+    );
+    assert.deepEqual(
+      (await log.newest(10, ids[4])).map((e) => e.fields.n),
+      ["4", "3"],
+    );
+    await assert.rejects(
+      log.newest(1, "nope"),
+      (error: unknown) => error instanceof RedisLogError && error.code === "INVALID_OPTION",
+    );
+  } finally {
+    await log.close();
+  }
+});
+
 test("read tells an unknown id (garbage, or newer than the log ever made) from a trimmed one", async () => {
   const log = createRedisLog({ redis: server.url, key: key(), maxLength: 3 });
   try {
