@@ -23,7 +23,7 @@ import { H2Pool } from "./loadgen/h2-pool.js";
 import { hardFileLimit } from "./loadgen/target.js";
 import type { BenchOptions, Section, Table } from "./report.js";
 
-interface FanoutScenario {
+export interface FanoutScenario {
   readonly title: string;
   readonly subscribers: number;
   readonly topics: number;
@@ -32,7 +32,7 @@ interface FanoutScenario {
   readonly stepMs: number;
 }
 
-interface StepResult {
+export interface StepResult {
   readonly rate: number;
   readonly acknowledgedPerSecond: number;
   readonly deliveredPerSecond: number;
@@ -41,7 +41,7 @@ interface StepResult {
   readonly p99: number;
 }
 
-type StartTarget = (maxConnections: number) => Promise<Target | { skipped: string }>;
+export type StartTarget = (maxConnections: number) => Promise<Target | { skipped: string }>;
 
 /** Starts a server, turning a failure to start into a skip note rather than failing the whole run. */
 async function startOrSkip(
@@ -57,10 +57,10 @@ async function startOrSkip(
   }
 }
 
-const P99_TARGET_MS = 100;
+export const P99_TARGET_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function fanout(start: StartTarget, scenario: FanoutScenario): Promise<StepResult[] | string> {
+export async function fanout(start: StartTarget, scenario: FanoutScenario): Promise<StepResult[] | string> {
   const target = await startOrSkip(start, scenario.subscribers + 1000);
   if ("skipped" in target) return target.skipped;
   const pool = await SubscriberPool.start(Math.ceil(scenario.subscribers / PER_PROCESS));
@@ -113,7 +113,7 @@ async function fanout(start: StartTarget, scenario: FanoutScenario): Promise<Ste
 }
 
 /** Publishes/s a server acknowledges with no subscribers, closed loop over raw sockets. */
-async function capacity(start: StartTarget, durationMs: number): Promise<number | string> {
+export async function capacity(start: StartTarget, durationMs: number): Promise<number | string> {
   const target = await startOrSkip(start, 2_000);
   if ("skipped" in target) return target.skipped;
   try {
@@ -126,7 +126,7 @@ async function capacity(start: StartTarget, durationMs: number): Promise<number 
   }
 }
 
-async function idleMemory(
+export async function idleMemory(
   start: StartTarget,
   subscribers: number,
 ): Promise<{ open: number; before: number; after: number } | string> {

@@ -1,5 +1,5 @@
 /**
- * Runs the ssekit hub for the benchmark exactly as users do (`ssekit hub`, memory store,
+ * Runs the ssekit hub for the benchmark exactly as users do (`ssekit hub`, memory store unless told,
  * anonymous subscribers; HTTPS with HTTP/2 when given a certificate) in a child process with the
  * open-file limit raised, and publishes to it over keep-alive HTTP(S) with a publisher JWT. Not responsible for measuring.
  */
@@ -21,6 +21,12 @@ export interface SsekitHubOptions {
    * Default: plain HTTP/1.1.
    */
   readonly tls?: { readonly certPath: string; readonly keyPath: string };
+  /** `--store`. Default: `memory`. */
+  readonly store?: string;
+  /** `--workers` (needs a redis:// store). Default: one process. */
+  readonly workers?: number;
+  /** The name in tables. Default: "ssekit hub". */
+  readonly name?: string;
 }
 
 export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Target> {
@@ -38,7 +44,8 @@ export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Ta
     "--host",
     "127.0.0.1",
     "--store",
-    "memory",
+    options.store ?? "memory",
+    ...(options.workers === undefined ? [] : ["--workers", String(options.workers)]),
     "--jwt-key",
     KEY,
     "--anonymous",
@@ -76,7 +83,7 @@ export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Ta
   const port = Number(url.port);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/x-www-form-urlencoded" };
   return {
-    name: "ssekit hub",
+    name: options.name ?? "ssekit hub",
     host,
     port,
     subscribePath: (topic) => `/.well-known/mercure?topic=${encodeURIComponent(topic)}`,
