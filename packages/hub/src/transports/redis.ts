@@ -7,22 +7,18 @@
  *   from the last entry it delivered, and replays read it with XRANGE.
  * - `<prefix>:events`: the subscription events, a stream of its own trimmed separately (to 10,000
  *   entries and 60 s), so that subscribers coming and going never evict published updates.
- * - `<prefix>:nodes` (a set) and `<prefix>:node:<id>` (a key that expires `nodeTimeoutMs` after
- *   its node's last heartbeat): which nodes are alive. `<prefix>:subscriptions:<id>` (a hash of
- *   subscription documents) is what each node holds; a node that finds another's heartbeat gone
- *   removes its subscriptions and publishes their "inactive" events (one node does, by a lock).
- * An update's `seq` is its stream id as one number (milliseconds * 2048 + sequence), so it orders
- * as the log does. Not responsible for fan-out (the broker) or for storage in Redis (@ssekit/redis).
+ * - the node registry (redis-registry.ts): which nodes are alive and their subscriptions, for the
+ *   hub-wide subscriptions API and the "inactive" events of a node that died.
+ * An update's `seq` is its stream id as one number (redis-ids.ts), so it orders as the log does.
+ * Not responsible for fan-out (the broker) or for how the log is kept in Redis (@ssekit/redis).
  */
 
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import {
-  connectRedis,
   createRedisLog,
   DuplicateIdError as LogDuplicateIdError,
   type LogEntry,
-  type Redis,
   type RedisConnection,
   type RedisLog,
   RedisLogError,
@@ -30,6 +26,8 @@ import {
 } from "@ssekit/redis";
 import { documentsOf, type SubscriptionDocument, subscriptionEventData } from "../domain/subscription.js";
 import { DuplicateIdError, type StoredUpdate, storedUpdate, type Update } from "../domain/update.js";
+import { entryIdOfSeq, seqOfEntryId, timeOfSeq } from "./redis-ids.js";
+import { RedisRegistry } from "./redis-registry.js";
 import {
   type AfterResult,
   type HistoryLimits,
@@ -54,26 +52,10 @@ export interface RedisTransportOptions extends HistoryLimits {
   readonly timeoutMs?: number;
 }
 
-/** Sequence numbers within one millisecond of Redis's clock that fit in an update's `seq`. */
-const SEQ_PER_MS = 2048;
 const EVENTS_MAX_LENGTH = 10_000;
 const EVENTS_MAX_AGE_MS = 60_000;
 /** Entries read at once when looking back for the newest public update. */
 const LOOK_BACK = 1000;
-
-/** The stream id `<ms>-<n>` as one number that orders as the ids do. */
-export function seqOfEntryId(entryId: string): number {
-  const dash = entryId.indexOf("-");
-  const ms = Number(entryId.slice(0, dash));
-  const n = Number(entryId.slice(dash + 1));
-  // More than 2048 entries in one millisecond would need Redis to run ~2 million appends a second.
-  return ms * SEQ_PER_MS + Math.min(n, SEQ_PER_MS - 1);
-}
-
-export function entryIdOfSeq(seq: number): string {
-  if (seq <= 0) return START;
-  return `${Math.floor(seq / SEQ_PER_MS)}-${seq % SEQ_PER_MS}`;
-}
 
 function toUpdate(entry: LogEntry): StoredUpdate | undefined {
   const f = entry.fields;
@@ -95,7 +77,7 @@ function toUpdate(entry: LogEntry): StoredUpdate | undefined {
       retry: f.retry === undefined ? undefined : Number(f.retry),
     },
     seq,
-    Math.floor(seq / SEQ_PER_MS),
+    timeOfSeq(seq),
   );
 }
 
@@ -138,26 +120,22 @@ export class RedisTransport implements Transport {
   readonly nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #history: RedisLog;
   readonly #events: RedisLog;
-  readonly #registry: Redis;
-  readonly #prefix: string;
-  readonly #nodeTimeoutMs: number;
+  readonly #registry: RedisRegistry;
   #listener: TransportListener | undefined;
   #tailFailure: string | undefined;
   #connectionError: string | undefined;
   /** The id of the newest history entry the tail delivered: the position of this node's subscription events. */
   #newestId = "earliest";
-  #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: RedisTransportOptions) {
-    this.#prefix = options.key ?? "ssekit-hub";
-    this.#nodeTimeoutMs = options.nodeTimeoutMs ?? 30_000;
+    const prefix = options.key ?? "ssekit-hub";
     const onConnectionError = (error: Error) => {
       this.#connectionError = error.message;
     };
     this.#history = createRedisLog({
       redis: options.redis,
-      key: `${this.#prefix}:history`,
+      key: `${prefix}:history`,
       maxLength: options.maxEvents,
       maxAgeMs: options.maxAgeMs,
       idField: "id",
@@ -166,20 +144,22 @@ export class RedisTransport implements Transport {
     });
     this.#events = createRedisLog({
       redis: options.redis,
-      key: `${this.#prefix}:events`,
+      key: `${prefix}:events`,
       maxLength: EVENTS_MAX_LENGTH,
       maxAgeMs: EVENTS_MAX_AGE_MS,
       timeoutMs: options.timeoutMs,
       onConnectionError,
     });
-    this.#registry = connectRedis(options.redis, `ssekit-hub-registry:${this.#prefix}`, {
-      commandTimeoutMs: options.timeoutMs,
+    this.#registry = new RedisRegistry({
+      redis: options.redis,
+      prefix,
+      nodeId: this.nodeId,
+      nodeTimeoutMs: options.nodeTimeoutMs ?? 30_000,
+      timeoutMs: options.timeoutMs,
+      mine: () => this.#listener?.subscriptions() ?? [],
+      sendInactive: (document) => this.#sendInactive(document),
+      onConnectionError,
     });
-    this.#registry.on("error", onConnectionError);
-  }
-
-  #key(name: string, node: string): string {
-    return `${this.#prefix}:${name}:${node}`;
   }
 
   async follow(listener: TransportListener): Promise<number> {
@@ -222,12 +202,9 @@ export class RedisTransport implements Transport {
     );
     await Promise.all([history.started(), events.started()]);
     this.#newestId = await this.lastEventId();
-    await this.#beat();
-    const every = Math.max(100, Math.floor(this.#nodeTimeoutMs / 3));
-    this.#heartbeat = setInterval(() => void this.#beat().catch(() => undefined), every);
-    this.#heartbeat.unref();
+    await this.#registry.start();
     const position = history.position;
-    return position === undefined || position === START ? 0 : seqOfEntryId(position);
+    return position === undefined ? 0 : seqOfEntryId(position);
   }
 
   async append(update: Update): Promise<StoredUpdate> {
@@ -242,7 +219,7 @@ export class RedisTransport implements Transport {
       throw unavailable(error);
     }
     const seq = seqOfEntryId(entryId);
-    return storedUpdate(update, seq, Math.floor(seq / SEQ_PER_MS));
+    return storedUpdate(update, seq, timeOfSeq(seq));
   }
 
   async after(lastEventId: string, limit: number): Promise<AfterResult> {
@@ -269,7 +246,7 @@ export class RedisTransport implements Transport {
   async newestSeq(): Promise<number> {
     try {
       const id = await this.#history.lastId();
-      return id === START ? 0 : seqOfEntryId(id);
+      return seqOfEntryId(id);
     } catch (error) {
       throw unavailable(error);
     }
@@ -305,11 +282,8 @@ export class RedisTransport implements Transport {
   }
 
   async announce(event: SubscriptionEvent): Promise<void> {
-    const { document } = event;
-    const hash = this.#key("subscriptions", this.nodeId);
     try {
-      if (document.active) await this.#registry.hset(hash, document.id, JSON.stringify(document));
-      else await this.#registry.hdel(hash, document.id);
+      await this.#registry.record(event.document);
     } catch (error) {
       throw new TransportUnavailableError(`Redis is unavailable (${String(error)})`, false, { cause: error });
     }
@@ -327,67 +301,20 @@ export class RedisTransport implements Transport {
 
   async subscriptionsElsewhere(): Promise<readonly SubscriptionDocument[]> {
     try {
-      const nodes = await this.#registry.smembers(`${this.#prefix}:nodes`);
-      const others = nodes.filter((node) => node !== this.nodeId);
-      if (others.length === 0) return [];
-      const pipeline = this.#registry.pipeline();
-      for (const node of others) pipeline.hvals(this.#key("subscriptions", node));
-      const replies = (await pipeline.exec()) ?? [];
-      const documents: SubscriptionDocument[] = [];
-      for (const [error, values] of replies) {
-        if (error) throw error;
-        for (const value of values as string[]) documents.push(JSON.parse(value) as SubscriptionDocument);
-      }
-      return documents;
+      return await this.#registry.elsewhere();
     } catch (error) {
       throw new TransportUnavailableError(`Redis is unavailable (${String(error)})`, false, { cause: error });
     }
   }
 
-  /**
-   * The heartbeat: renews this node's key, registers the node (again, if it had been taken for
-   * dead, with every subscription it holds), then looks for nodes whose key has expired.
-   */
-  async #beat(): Promise<void> {
-    if (this.#closed) return;
-    const registry = this.#registry;
-    const nodeKey = this.#key("node", this.nodeId);
-    const renewed = await registry.set(nodeKey, "1", "PX", this.#nodeTimeoutMs, "XX");
-    if (renewed === null) {
-      // First beat, or Redis lost the key (restart without persistence, or this node was reaped).
-      const hash = this.#key("subscriptions", this.nodeId);
-      const mine = this.#listener?.subscriptions() ?? [];
-      const multi = registry.multi().del(hash);
-      for (const document of mine) multi.hset(hash, document.id, JSON.stringify(document));
-      await multi
-        .sadd(`${this.#prefix}:nodes`, this.nodeId)
-        .set(nodeKey, "1", "PX", this.#nodeTimeoutMs)
-        .exec();
-    }
-    const nodes = await registry.smembers(`${this.#prefix}:nodes`);
-    for (const node of nodes) {
-      if (node === this.nodeId || this.#closed) continue;
-      if ((await registry.exists(this.#key("node", node))) === 1) continue;
-      await this.#reap(node);
-    }
-  }
-
-  /** Removes a dead node's subscriptions and publishes their "inactive" events, unless another node does. */
-  async #reap(node: string): Promise<void> {
-    const registry = this.#registry;
-    const lock = await registry.set(this.#key("reaping", node), this.nodeId, "PX", this.#nodeTimeoutMs, "NX");
-    if (lock === null) return;
-    const hash = this.#key("subscriptions", node);
-    const values = await registry.hvals(hash);
-    for (const value of values) {
-      const document = { ...(JSON.parse(value) as SubscriptionDocument), active: false };
-      const source = {
-        id: document.subscriber,
-        selectors: [{ text: document.topic }],
-        rights: { payload: document.payload },
-      };
-      const [inactive] = documentsOf(source, false);
-      if (inactive === undefined) continue;
+  /** The "inactive" event of a subscription of a node that is gone, positioned at the newest update seen. */
+  async #sendInactive(document: SubscriptionDocument): Promise<void> {
+    const source = {
+      id: document.subscriber,
+      selectors: [{ text: document.topic }],
+      rights: { payload: document.payload },
+    };
+    for (const inactive of documentsOf(source, false)) {
       const update = storedUpdate(
         {
           id: `urn:uuid:${randomUUID()}`,
@@ -400,7 +327,6 @@ export class RedisTransport implements Transport {
       );
       await this.#sendEvent(update, this.#newestId);
     }
-    await registry.multi().del(hash).srem(`${this.#prefix}:nodes`, node).exec();
   }
 
   health(): TransportHealth {
@@ -414,18 +340,9 @@ export class RedisTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#heartbeat);
     // A node that stops on purpose removes its subscriptions at once (with their events) instead
     // of leaving them to the others' dead-node timeout.
-    try {
-      if (this.#registry.status === "ready") {
-        await this.#registry.del(this.#key("node", this.nodeId));
-        await this.#reap(this.nodeId);
-      }
-    } catch {
-      // Redis is away: the other nodes remove them once the heartbeat key expires.
-    }
+    await this.#registry.close();
     await Promise.all([this.#history.close(), this.#events.close()]);
-    this.#registry.disconnect();
   }
 }
