@@ -112,4 +112,54 @@ describe("Redis transport", () => {
       await hub.close();
     }
   });
+
+  test("after a Redis restart that lost everything, each node registers its subscriptions again and the hub goes on", async () => {
+    const own = await RedisServer.start();
+    const store = `${own.url}?key=lost&nodeTimeoutMs=600`;
+    const a = await startHub({ anonymous: true, store });
+    const b = await startHub({ anonymous: true, store });
+    const admin = await token({ subscribe: [SUBSCRIPTIONS] });
+    const listed = async (hub: Started) => {
+      const response = await fetch(`${hub.url}/.well-known/mercure/subscriptions`, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      return response.status === 200
+        ? ((await response.json()) as { subscriptions: { topic: string }[] }).subscriptions.map(
+            (s) => s.topic,
+          )
+        : [];
+    };
+    const onB = new Collector(`${b.endpoint}?topic=/survivor`);
+    try {
+      await onB.opened();
+      assert.deepEqual(await listed(a), ["/survivor"]);
+      await own.kill();
+      await own.restart(); // no appendonly: Redis comes back empty
+      // Node B's next heartbeat finds its key gone and registers its subscription again.
+      let seen: string[] = [];
+      for (let attempt = 0; attempt < 2000 && !seen.includes("/survivor"); attempt++) seen = await listed(a);
+      assert.deepEqual(seen, ["/survivor"]);
+      // And publishing reaches the subscriber that stayed connected through it all.
+      let id = "";
+      for (let attempt = 0; attempt < 2000 && id === ""; attempt++) {
+        const response = await fetch(a.endpoint, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${await token({ publish: ["*"] })}`,
+            "content-type": "application/x-www-form-urlencoded",
+          },
+          body: new URLSearchParams({ topic: "/survivor", data: "still here" }),
+        });
+        if (response.status === 200) id = await response.text();
+        else await response.text();
+      }
+      await onB.waitFor(1);
+      assert.equal(onB.events[0]?.id, id);
+      assert.equal(onB.opens, 1);
+    } finally {
+      onB.close();
+      await Promise.all([a.hub.close(), b.hub.close()]);
+      await own.stop();
+    }
+  });
 });
