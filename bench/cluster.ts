@@ -13,15 +13,25 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisServer } from "../packages/redis/test/support/redis-server.js";
+import { startNchan } from "./hub/nchan.js";
 import { startSsekitHub } from "./hub/ssekit-target.js";
 import { treeRssBytes } from "./hub/target.js";
-import { capacity, type FanoutScenario, fanout, idleMemory, P99_TARGET_MS, type StepResult } from "./hub.js";
+import {
+  capacity,
+  type FanoutScenario,
+  fanout,
+  idleMemory,
+  P99_TARGET_MS,
+  type StartTarget,
+  type StepResult,
+} from "./hub.js";
 import type { BenchOptions, Section, Table } from "./report.js";
+
+const NCHAN = "Nchan, Redis storage";
 
 interface Config {
   readonly name: string;
-  readonly store: () => string;
-  readonly workers?: number;
+  readonly start: StartTarget;
   readonly redis: boolean;
 }
 
@@ -31,13 +41,23 @@ export async function run(options: BenchOptions): Promise<Section> {
   const dir = mkdtempSync(join(tmpdir(), "ssekit-bench-cluster-"));
   let runs = 0;
   // A fresh key prefix (or SQLite file) per start, so no run reads another's history.
+  const hub = (name: string, store: () => string, workers?: number): Config => ({
+    name,
+    start: () => startSsekitHub({ name, store: store(), workers }),
+    redis: name.endsWith("Redis"),
+  });
   const configs: Config[] = [
-    { name: "1 process, SQLite", store: () => `sqlite:${join(dir, `hub-${++runs}.db`)}`, redis: false },
-    { name: "1 process, Redis", store: () => `${redis.url}?key=bench-${++runs}`, redis: true },
-    { name: "2 workers, Redis", store: () => `${redis.url}?key=bench-${++runs}`, workers: 2, redis: true },
+    hub("1 process, SQLite", () => `sqlite:${join(dir, `hub-${++runs}.db`)}`),
+    hub("1 process, Redis", () => `${redis.url}?key=bench-${++runs}`),
+    hub("2 workers, Redis", () => `${redis.url}?key=bench-${++runs}`, 2),
+    {
+      name: NCHAN,
+      // Nchan's keys have a prefix of their own, apart from the hub's.
+      start: (max) => startNchan(max, { name: NCHAN, redisUrl: redis.url }),
+      redis: true,
+    },
   ];
-  const start = (config: Config) => () =>
-    startSsekitHub({ name: config.name, store: config.store(), workers: config.workers });
+  const start = (config: Config) => config.start;
   const scenario: FanoutScenario = quick
     ? { title: "one topic", subscribers: 1_000, topics: 1, rates: [10, 100], stepMs: 2_000 }
     : { title: "one topic", subscribers: 10_000, topics: 1, rates: [10, 100], stepMs: 5_000 };
@@ -74,6 +94,7 @@ export async function run(options: BenchOptions): Promise<Section> {
     const fanoutNotes: string[] = [];
     for (const config of configs) {
       const steps = await fanout(start(config), scenario);
+      console.error(`bench cluster: ${config.name} fan-out done`);
       if (typeof steps === "string") {
         fanoutNotes.push(`${config.name} skipped: ${steps}`);
         continue;
@@ -110,8 +131,45 @@ export async function run(options: BenchOptions): Promise<Section> {
         `Each rate runs ${scenario.stepMs / 1000} s; subscribers are raw TCP connections in separate load-generator processes on the same 2 cores as the hubs and Redis; latency is publish-to-receive.`,
         `Delivered events/s at ${top} publishes/s, 2 workers on Redis / 1 process on SQLite: ${ratio(at("2 workers, Redis", top)?.deliveredPerSecond, at("1 process, SQLite", top)?.deliveredPerSecond)} (target 1.3x).`,
         `Redis's added p50 at 100 publishes/s (1 process on Redis minus 1 process on SQLite): ${Number.isFinite(addedP50) ? `${addedP50.toFixed(1)} ms` : "n/a"} (target at most 2 ms). p99 target at 10 publishes/s: under ${P99_TARGET_MS} ms.`,
-        "Nchan with its Redis storage (nchan_redis_url), the peer the issue names, was not run: nginx with the Nchan module is not installed on this machine.",
+        `p99 at 10 publishes/s, 2 workers on Redis / ${NCHAN}: ${ratio(at("2 workers, Redis", 10)?.p99, at(NCHAN, 10)?.p99)} (target at most 1x). ${NCHAN} is one nginx worker with \`nchan_use_redis on\` and \`nchan_redis_url\` on the same redis-server.`,
         ...fanoutNotes,
+      ],
+    });
+
+    // What Redis adds to one update's trip, with the fan-out out of the way: one subscriber.
+    const single: FanoutScenario = {
+      title: "one subscriber",
+      subscribers: 1,
+      topics: 1,
+      rates: [100],
+      stepMs: quick ? 2_000 : 5_000,
+    };
+    const singleRows: (string | number)[][] = [];
+    const singles = new Map<string, StepResult>();
+    for (const config of configs) {
+      const steps = await fanout(start(config), single);
+      const step = typeof steps === "string" ? undefined : steps[0];
+      if (step === undefined) {
+        singleRows.push([config.name, typeof steps === "string" ? steps : "no result", "", ""]);
+        continue;
+      }
+      singles.set(config.name, step);
+      singleRows.push([
+        config.name,
+        Math.round(step.acknowledgedPerSecond),
+        Number(step.p50.toFixed(2)),
+        Number(step.p99.toFixed(2)),
+      ]);
+    }
+    const added =
+      (singles.get("1 process, Redis")?.p50 ?? Number.NaN) -
+      (singles.get("1 process, SQLite")?.p50 ?? Number.NaN);
+    tables.push({
+      title: "Publish-to-receive latency, one subscriber at 100 publishes/s",
+      columns: ["hub", "publishes/s acked", "p50 ms", "p99 ms"],
+      rows: singleRows,
+      notes: [
+        `What Redis adds to p50 (1 process on Redis minus 1 process on SQLite): ${Number.isFinite(added) ? `${added.toFixed(2)} ms` : "n/a"} (target at most 2 ms).`,
       ],
     });
 

@@ -40,12 +40,25 @@ function findNchanModule(): string | undefined {
   );
 }
 
+/**
+ * `topic` as the `id` query parameter, with `:` and `/` left as they are (a query allows them):
+ * nginx's `$arg_id` is not decoded, and Nchan's Redis script fails on a channel id holding `%`
+ * ("invalid option '%A' to 'format'").
+ */
+function channelId(topic: string): string {
+  return encodeURIComponent(topic).replace(/%3A/g, ":").replace(/%2F/g, "/");
+}
+
 export interface NchanOptions {
   /**
    * Serve HTTPS with HTTP/2 (`listen ... ssl http2`, nginx 1.22 syntax) with this certificate and
    * key, allowing `maxStreams` streams per connection (nginx's default is 128). Default: plain HTTP/1.1.
    */
   readonly tls?: { readonly certPath: string; readonly keyPath: string; readonly maxStreams: number };
+  /** Keep channels in Redis (`nchan_use_redis`, `nchan_redis_url`) instead of the worker's memory. Default: memory. */
+  readonly redisUrl?: string;
+  /** The name in tables. Default: "Nchan (nginx, 1 worker)". */
+  readonly name?: string;
 }
 
 /** The nginx.conf for a one-worker Nchan on 127.0.0.1:port, writing only under the prefix. */
@@ -64,6 +77,10 @@ export function nchanConfig(
     ssl_certificate ${tls.certPath};
     ssl_certificate_key ${tls.keyPath};
     http2_max_concurrent_streams ${tls.maxStreams};`;
+  const redis =
+    options.redisUrl === undefined
+      ? ""
+      : `\n    nchan_use_redis on;\n    nchan_redis_url "${options.redisUrl}";`;
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   return `load_module ${modulePath};
 ${root ? "user root root;\n" : ""}worker_processes 1;
@@ -82,7 +99,7 @@ http {
   scgi_temp_path temp/scgi;
   keepalive_requests 1000000;
   server {
-    ${listen}
+    ${listen}${redis}
     location = /pub {
       nchan_publisher;
       nchan_channel_id $arg_id;
@@ -141,19 +158,19 @@ export async function startNchan(
     rmSync(prefix, { recursive: true, force: true });
   };
   const target: Target = {
-    name: "Nchan (nginx, 1 worker)",
+    name: options.name ?? "Nchan (nginx, 1 worker)",
     host,
     port,
-    subscribePath: (topic) => `/sub?id=${encodeURIComponent(topic)}`,
+    subscribePath: (topic) => `/sub?id=${channelId(topic)}`,
     publish: (topic, data) =>
       httpPost(
         agent,
-        { host, port, path: `/pub?id=${encodeURIComponent(topic)}` },
+        { host, port, path: `/pub?id=${channelId(topic)}` },
         { "content-type": "text/plain" },
         data,
       ),
     publishRequest: (topic, data) =>
-      `POST /pub?id=${encodeURIComponent(topic)} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(data)}\r\n\r\n${data}`,
+      `POST /pub?id=${channelId(topic)} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(data)}\r\n\r\n${data}`,
     pids: () => (child.pid === undefined ? [] : [child.pid]),
     stop,
   };
