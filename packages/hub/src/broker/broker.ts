@@ -55,6 +55,8 @@ export class Broker {
    */
   readonly #ephemeralPositions = new Map<string, string>();
   readonly #pollListeners = new Set<(update: StoredUpdate) => void>();
+  /** Subscribers whose subscription events are being sent, with the last one queued. */
+  readonly #announcing = new Map<Subscriber, Promise<void>>();
   readonly #pruneTimer: NodeJS.Timeout;
   #closed = false;
 
@@ -249,8 +251,20 @@ export class Broker {
    * going (anonymous ones too) would evict published updates; the subscriptions API gives the
    * current state.
    */
-  async announce(subscriber: Subscriber, active: boolean): Promise<void> {
-    if (!this.#subscriptionEvents || this.#closed) return;
+  announce(subscriber: Subscriber, active: boolean): Promise<void> {
+    if (!this.#subscriptionEvents || this.#closed) return Promise.resolve();
+    // One subscriber's events go out in order: a client that leaves while its "active" event is
+    // still on its way must not have its "inactive" one overtake it (and stay listed elsewhere).
+    const previous = this.#announcing.get(subscriber) ?? Promise.resolve();
+    const next = previous.then(() => this.#announce(subscriber, active));
+    this.#announcing.set(subscriber, next);
+    void next.then(() => {
+      if (this.#announcing.get(subscriber) === next) this.#announcing.delete(subscriber);
+    });
+    return next;
+  }
+
+  async #announce(subscriber: Subscriber, active: boolean): Promise<void> {
     try {
       const position = await this.newestId();
       for (const document of documentsOf(subscriber, active)) {

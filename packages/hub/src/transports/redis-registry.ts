@@ -78,18 +78,26 @@ export class RedisRegistry {
     return documents;
   }
 
+  /**
+   * Writes this node's registration and its whole list of subscriptions again: at the first beat,
+   * when its key was gone, and when Redis is back after an outage (changes made meanwhile were lost).
+   */
+  async register(): Promise<void> {
+    if (this.#closed) return;
+    const { nodeId, nodeTimeoutMs } = this.#options;
+    const hash = this.#key("subscriptions", nodeId);
+    const multi = this.#redis.multi().del(hash);
+    for (const document of this.#options.mine()) multi.hset(hash, document.id, JSON.stringify(document));
+    await multi.sadd(this.#nodes, nodeId).set(this.#key("node", nodeId), "1", "PX", nodeTimeoutMs).exec();
+  }
+
   async #beat(): Promise<void> {
     if (this.#closed) return;
     const { nodeId, nodeTimeoutMs } = this.#options;
     const redis = this.#redis;
     const nodeKey = this.#key("node", nodeId);
     const renewed = await redis.set(nodeKey, "1", "PX", nodeTimeoutMs, "XX");
-    if (renewed === null) {
-      const hash = this.#key("subscriptions", nodeId);
-      const multi = redis.multi().del(hash);
-      for (const document of this.#options.mine()) multi.hset(hash, document.id, JSON.stringify(document));
-      await multi.sadd(this.#nodes, nodeId).set(nodeKey, "1", "PX", nodeTimeoutMs).exec();
-    }
+    if (renewed === null) await this.register();
     for (const node of await redis.smembers(this.#nodes)) {
       if (node === nodeId || this.#closed) continue;
       if ((await redis.exists(this.#key("node", node))) === 1) continue;

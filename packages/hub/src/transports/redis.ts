@@ -175,6 +175,8 @@ export class RedisTransport implements Transport {
       onResume: () => {
         this.#tailFailure = undefined;
         listener.health({ ok: true });
+        // Subscriptions that came or went during the outage were not recorded: record them all.
+        void this.#registry.register().catch(() => undefined);
       },
     };
     const history = this.#history.tail(
