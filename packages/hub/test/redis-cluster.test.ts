@@ -4,6 +4,7 @@
 // their "inactive" events), SIGKILL and restart of Redis with AOF mid-stream, and `--workers`.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { RedisServer } from "../../redis/test/support/redis-server.js";
 import { type HubProcess, spawnCli, startHub } from "./cli-process.js";
@@ -265,7 +266,7 @@ describe("ssekit hub --workers", () => {
     assert.match(cli.stderr(), /--workers: 2 workers need a shared transport.*--store/);
   });
 
-  test("two workers on one port act as one hub: every subscriber gets every update and the subscriptions API lists them all", async () => {
+  test("two workers on one port act as one hub: every subscriber gets every update, the subscriptions API lists them all, a dead worker is replaced", async () => {
     const redis = await RedisServer.start();
     const collectors: Collector[] = [];
     const hub = await startHub([...hubArgs(`${redis.url}?key=workers-${randomUUID()}`), "--workers", "2"]);
@@ -290,6 +291,20 @@ describe("ssekit hub --workers", () => {
         const listed = ((await response.json()) as { subscriptions: unknown[] }).subscriptions;
         assert.equal(listed.length, 8, "each worker lists the subscriptions of both");
       }
+      // A worker that dies is replaced, and the hub goes on serving on the same port.
+      const workers = readFileSync(`/proc/${hub.child.pid}/task/${hub.child.pid}/children`, "utf8")
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      assert.equal(workers.length, 2);
+      process.kill(workers[0] as number, "SIGKILL");
+      await hub.waitFor(/worker \d exited \(SIGKILL\); starting another/, "stderr");
+      const late = new Collector(`${hub.mercure}?topic=${encodeURIComponent(topic)}`);
+      collectors.push(late);
+      await late.opened();
+      const after = await publishOk(hub.mercure, { topic, data: "after the restart" });
+      await late.waitFor(1);
+      assert.equal(late.events[0]?.id, after);
       hub.child.kill("SIGTERM");
       assert.equal(await hub.exited(), 0);
     } finally {

@@ -19,6 +19,8 @@ export type WorkerMessage =
 /** Worker deaths within RESTART_WINDOW_MS past which the primary gives up instead of restarting. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
+/** How long the primary waits for its workers to shut down gracefully before killing them. */
+const STOP_GRACE_MS = 15_000;
 
 export function isWorker(): boolean {
   return cluster.isWorker;
@@ -115,7 +117,12 @@ export async function runPrimary(options: PrimaryOptions, io: CommandIo): Promis
     const message: WorkerMessage = { type: "shutdown" };
     for (const worker of workers.values()) if (worker.isConnected()) worker.send(message);
     if (workers.size === 0) return;
+    // A worker gets the hub's own grace for admitted publishes and open streams, then is killed.
+    const timer = setTimeout(() => {
+      for (const worker of workers.values()) worker.process.kill("SIGKILL");
+    }, STOP_GRACE_MS);
     await stopped;
+    clearTimeout(timer);
   };
 
   for (let index = 1; index <= count; index++) fork(index);

@@ -172,8 +172,10 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
   } catch (error) {
     throw startError(error);
   }
-  // Listen for signals before announcing the URL: whoever reads that line may signal at once.
+  // Listen for signals before announcing the URL: whoever reads that line may signal at once. A
+  // worker also stops when its primary asks, even while it is still starting.
   const stopSignal = waitForStopSignal(io);
+  const primaryStop = isWorker() ? shutdownRequested() : new Promise<never>(() => {});
   let address: { url: string };
   try {
     address = await hub.listen(numberSetting(settings, "port"), stringSetting(settings, "host"));
@@ -204,10 +206,7 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
         })
       : undefined;
 
-  const signal = await Promise.race([
-    stopSignal,
-    isWorker() ? shutdownRequested() : new Promise<never>(() => {}),
-  ]);
+  const signal = await Promise.race([stopSignal, primaryStop]);
   ticker?.stop();
   if (!isWorker()) io.stderr.write(`ssekit hub: ${signal}, closing (a second signal exits at once)\n`);
   await hub.close();
