@@ -122,7 +122,8 @@ export class RedisTransport implements Transport {
   readonly #events: RedisLog;
   readonly #registry: RedisRegistry;
   #listener: TransportListener | undefined;
-  #tailFailure: string | undefined;
+  /** The tails ("history", "events") failing now, with why. */
+  readonly #failing = new Map<string, string>();
   #connectionError: string | undefined;
   /** The id of the newest history entry the tail delivered: the position of this node's subscription events. */
   #newestId = "earliest";
@@ -165,20 +166,22 @@ export class RedisTransport implements Transport {
   async follow(listener: TransportListener): Promise<number> {
     if (this.#listener !== undefined) throw new Error("this transport is already followed");
     this.#listener = listener;
-    const tailOptions = {
+    // Each tail reports on its own: the transport is healthy when neither is failing.
+    const tailOptions = (name: string) => ({
       onError: (error: Error) => {
         if (this.#closed) return;
-        const first = this.#tailFailure === undefined;
-        this.#tailFailure = error.message;
+        const first = this.#failing.size === 0;
+        this.#failing.set(name, error.message);
         if (first) listener.health({ ok: false, reason: `following Redis failed: ${error.message}` });
       },
       onResume: () => {
-        this.#tailFailure = undefined;
+        this.#failing.delete(name);
+        if (this.#failing.size > 0) return;
         listener.health({ ok: true });
         // Subscriptions that came or went during the outage were not recorded: record them all.
         void this.#registry.register().catch(() => undefined);
       },
-    };
+    });
     const history = this.#history.tail(
       "$",
       (entries) => {
@@ -187,7 +190,7 @@ export class RedisTransport implements Transport {
         if (last !== undefined) this.#newestId = last.id;
         listener.updates(updates);
       },
-      tailOptions,
+      tailOptions("history"),
     );
     const events = this.#events.tail(
       "$",
@@ -200,10 +203,12 @@ export class RedisTransport implements Transport {
           listener.event(update, position);
         }
       },
-      tailOptions,
+      tailOptions("events"),
     );
     await Promise.all([history.started(), events.started()]);
-    this.#newestId = await this.lastEventId();
+    const newest = await this.lastEventId();
+    // The tail may have delivered newer ones meanwhile.
+    if (this.#newestId === "earliest") this.#newestId = newest;
     await this.#registry.start();
     const position = history.position;
     return position === undefined ? 0 : seqOfEntryId(position);
@@ -334,8 +339,8 @@ export class RedisTransport implements Transport {
   health(): TransportHealth {
     if (!this.#history.connected)
       return { ok: false, reason: `Redis is unreachable (${this.#connectionError ?? "not connected"})` };
-    if (this.#tailFailure !== undefined)
-      return { ok: false, reason: `following Redis failed: ${this.#tailFailure}` };
+    const failure = this.#failing.values().next();
+    if (failure.done !== true) return { ok: false, reason: `following Redis failed: ${failure.value}` };
     return { ok: true };
   }
 
