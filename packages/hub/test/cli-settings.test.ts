@@ -77,6 +77,13 @@ describe("ssekit hub settings", () => {
     assert.equal(settings.anonymous, undefined);
   });
 
+  test("--no-subscriptions and SSEKIT_NO_SUBSCRIPTIONS turn subscription events and the API off", async () => {
+    const { toHubConfigInput } = await import("../src/cli/hub-config.js");
+    assert.equal(toHubConfigInput(plan(["--no-subscriptions"]), false).subscriptions, false);
+    assert.equal(toHubConfigInput(plan([], { SSEKIT_NO_SUBSCRIPTIONS: "1" }), false).subscriptions, false);
+    assert.equal(toHubConfigInput(plan([]), false).subscriptions, undefined);
+  });
+
   test("reads every flag", () => {
     const settings = plan([
       "--port=0",
