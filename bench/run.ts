@@ -14,6 +14,7 @@ const sections: Record<string, () => Promise<SectionModule>> = {
   protocol: () => import("./protocol.js"),
   hub: () => import("./hub.js"),
   server: () => import("./server.js"),
+  abuse: () => import("./abuse.js"),
 };
 
 const args = process.argv.slice(2);

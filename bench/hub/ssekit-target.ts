@@ -21,6 +21,10 @@ export interface SsekitHubOptions {
    * Default: plain HTTP/1.1.
    */
   readonly tls?: { readonly certPath: string; readonly keyPath: string };
+  /** The hub's `--store`. Default: `memory`. */
+  readonly store?: string;
+  /** More `ssekit hub` flags, such as `--history-max-events 200000`. */
+  readonly flags?: readonly string[];
 }
 
 export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Target> {
@@ -38,13 +42,14 @@ export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Ta
     "--host",
     "127.0.0.1",
     "--store",
-    "memory",
+    options.store ?? "memory",
     "--jwt-key",
     KEY,
     "--anonymous",
     "--log-level",
     "error",
     ...tls,
+    ...(options.flags ?? []),
   ]);
   let output = "";
   const url = await new Promise<URL>((resolve, reject) => {

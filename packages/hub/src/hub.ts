@@ -39,6 +39,7 @@ import { SqliteStore } from "./stores/sqlite.js";
 import {
   type AfterResult,
   DuplicateIdError,
+  PAGE_BYTES,
   type Store,
   type StoredUpdate,
   sameUpdate,
@@ -369,6 +370,8 @@ class HubImpl implements Hub {
     url: URL,
     common: Readonly<Record<string, string>>,
   ): Promise<void> {
+    const paced = this.#slicer.pace();
+    if (paced !== undefined) await paced;
     const selectors = requestedSelectors(url.searchParams);
     this.#checkPatterns(selectors);
     const rights = await this.#subscriberRights(req, url.searchParams);
@@ -438,13 +441,11 @@ class HubImpl implements Hub {
   }
 
   /** `store.after`, also for the id of a subscription event (which history does not keep). */
-  async #after(lastEventId: string, limit: number): Promise<AfterResult> {
+  async #after(lastEventId: string, limit: number, maxBytes = PAGE_BYTES): Promise<AfterResult> {
     const position = this.#ephemeralPositions.get(lastEventId);
-    if (position === undefined) return this.#store.after(lastEventId, limit);
-    if (position === "earliest")
-      return { kind: "found", updates: (await this.#store.after("earliest", limit)).updates };
-    const result = await this.#store.after(position, limit);
+    if (position === undefined) return this.#store.after(lastEventId, limit, maxBytes);
     // The update it followed may have left history since: then everything kept is after it.
+    const result = await this.#store.after(position, limit, maxBytes);
     return { kind: "found", updates: result.updates };
   }
 
@@ -463,9 +464,16 @@ class HubImpl implements Hub {
    * as a position in history, for a client that resumes from it.
    */
   async #announce(subscriber: Subscriber, active: boolean): Promise<void> {
+    // Subscription events are private: only a subscriber whose token grants topics can get one.
+    if (!this.#subscribers.anyGranted) return;
     try {
       const position = await this.#newestId;
+      const slice = this.#slicer.slice();
       for (const doc of documentsOf(subscriber, active)) {
+        if (slice.spent(16)) {
+          await this.#slicer.turn();
+          slice.restart();
+        }
         const id = `urn:uuid:${randomUUID()}`;
         const update = storedUpdate(
           { id, topics: [doc.id], data: subscriptionEventData(doc), private: true },
@@ -486,13 +494,15 @@ class HubImpl implements Hub {
   }
 
   async #poll(req: HubRequest, res: HubResponse, url: URL): Promise<void> {
+    const paced = this.#slicer.pace();
+    if (paced !== undefined) await paced;
     const selectors = requestedSelectors(url.searchParams);
     const rights = await this.#subscriberRights(req, url.searchParams);
     await answerPoll(
       {
         store: {
-          after: (id, limit) => this.#after(id, limit),
-          afterSeq: (seq, limit) => this.#store.afterSeq(seq, limit),
+          after: (id, limit, maxBytes) => this.#after(id, limit, maxBytes),
+          afterSeq: (seq, limit, maxBytes) => this.#store.afterSeq(seq, limit, maxBytes),
         },
         maxTimeoutMs: this.config.maxPollTimeoutMs,
         retryMs: this.config.retryMs,

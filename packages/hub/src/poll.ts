@@ -8,7 +8,7 @@
 import { HttpError, type HubRequest, type HubResponse } from "./http.js";
 import { checkedLastEventId } from "./selectors.js";
 import type { Slicer } from "./slices.js";
-import type { Store, StoredUpdate } from "./stores/store.js";
+import { PAGE_BYTES, type Store, type StoredUpdate } from "./stores/store.js";
 
 export const POLL_BATCH = 1000;
 /** Pages of history scanned for matching updates in one poll before answering with none. */
@@ -132,7 +132,7 @@ export async function answerPoll(
     wake?.();
   });
   try {
-    const first = await context.store.after(lastEventId, POLL_BATCH);
+    const first = await context.store.after(lastEventId, POLL_BATCH, PAGE_BYTES);
     const reset = first.kind === "unknown-id";
     let page = first.updates;
     let scannedSeq = 0;
@@ -151,11 +151,11 @@ export async function answerPoll(
           slice.restart();
         }
       }
-      if (batch.size > 0 || page.length < POLL_BATCH) break;
+      if (batch.size > 0 || page.length === 0) break;
       await context.slicer.turn();
       if (res.destroyed) return;
       slice.restart();
-      page = await context.store.afterSeq(scannedSeq, POLL_BATCH);
+      page = await context.store.afterSeq(scannedSeq, POLL_BATCH, PAGE_BYTES);
     }
     if (batch.size > 0 || timeout === 0) {
       answer(batch, scannedId, reset);

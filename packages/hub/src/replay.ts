@@ -7,10 +7,10 @@
  * (`Subscriber.accepts`) or for live updates held meanwhile (subscriber.ts).
  */
 import type { Slicer } from "./slices.js";
-import type { Store, StoredUpdate } from "./stores/store.js";
+import { PAGE_BYTES, type Store, type StoredUpdate } from "./stores/store.js";
 import type { Subscriber } from "./subscriber.js";
 
-/** Updates read from the store at a time. */
+/** Updates read from the store at a time (and at most PAGE_BYTES of their data). */
 export const REPLAY_PAGE = 1000;
 
 /** Writes `first` and every later page of history to `subscriber`; resolves when done or closed. */
@@ -36,10 +36,10 @@ export async function replayHistory(
       }
     }
     const last = page.at(-1);
-    if (page.length < REPLAY_PAGE || last === undefined) return;
+    if (last === undefined) return;
     // Reading a page from an embedded store is synchronous underneath: a turn between pages.
     await slicer.turn();
     slice.restart();
-    page = await store.afterSeq(last.seq, REPLAY_PAGE);
+    page = await store.afterSeq(last.seq, REPLAY_PAGE, PAGE_BYTES);
   }
 }
