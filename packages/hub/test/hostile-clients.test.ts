@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { canReceive } from "../src/auth.js";
 import type { StoredUpdate } from "../src/stores/store.js";
 import type { Selector } from "../src/topics.js";
-import { Collector, publish, publishOk, type Started, startHub, token } from "./hub-support.js";
+import { Collector, publish, publishOk, readStream, type Started, startHub, token } from "./hub-support.js";
 
 const enc = encodeURIComponent;
 
@@ -38,32 +38,6 @@ async function noise(started: Started, count: number, data = "n"): Promise<void>
   await Promise.all(batch);
 }
 
-/** Reads an event stream until `done(text)`, calling `onHeaders` once its headers are in; returns the text. */
-async function readUntil(
-  url: string,
-  done: (text: string) => boolean,
-  onHeaders: () => void,
-): Promise<string> {
-  const controller = new AbortController();
-  const response = await fetch(url, { signal: controller.signal });
-  onHeaders();
-  assert.equal(response.status, 200, await (response.status === 200 ? "" : response.text()));
-  const reader = response.body?.getReader();
-  assert.ok(reader);
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    while (!done(text)) {
-      const { value, done: end } = await reader.read();
-      if (end) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    controller.abort();
-  }
-  return text;
-}
-
 // Twelve templates without a literal prefix or suffix: the costly kind, matching no noise topic.
 const costly = Array.from({ length: 12 }, (_, i) => `topic=${enc(`{a}{b}{c}{d}/only-${i}`)}`).join("&");
 
@@ -79,13 +53,15 @@ describe("long work gives the event loop back", { timeout: 60_000 }, () => {
   test("a replay of 10,000 updates against costly selectors runs in many turns of the event loop", async () => {
     // Counted from the stream's headers on: the replay starts right after they are written.
     let turns: { stop(): number } | undefined;
-    const text = await readUntil(
+    const { response, text } = await readStream(
       `${started.endpoint}?topic=/target&${costly}&lastEventID=earliest`,
+      {},
       (t) => t.includes("data: found"),
       () => {
         turns = countTurns();
       },
     );
+    assert.equal(response.status, 200);
     const counted = turns?.stop() ?? 0;
     assert.match(text, /data: found/);
     // One turn at least per page of 1,000; a replay that held the loop would show none.
