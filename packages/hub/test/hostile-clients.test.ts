@@ -5,11 +5,14 @@
 // id of a private update is not told to anyone who asks.
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect } from "node:http2";
 import { after, before, describe, test } from "node:test";
+import { createParser } from "eventsource-parser";
 import { canReceive } from "../src/auth.js";
 import type { StoredUpdate } from "../src/stores/store.js";
 import type { Selector } from "../src/topics.js";
 import { Collector, publish, publishOk, readStream, type Started, startHub, token } from "./hub-support.js";
+import { selfSignedCertificate } from "./tls-support.js";
 
 const enc = encodeURIComponent;
 
@@ -217,6 +220,42 @@ describe("replays larger than the send buffer", { timeout: 60_000 }, () => {
       assert.equal(opens, 1);
     } finally {
       collector.close();
+    }
+  });
+
+  test("over HTTP/2 too, 2 MB of history reaches a client that reads, on one stream", async () => {
+    const certificate = selfSignedCertificate();
+    const tls = await startHub({
+      anonymous: true,
+      subscriptions: false,
+      maxBufferedBytes: 256 * 1024,
+      tls: { cert: certificate.cert, key: certificate.key },
+    });
+    const session = connect(tls.url, { rejectUnauthorized: false });
+    try {
+      const data = "x".repeat(10_000);
+      for (let i = 0; i < 200; i++) await tls.hub.publish({ topics: ["/big2"], data: `${i}:${data}` });
+      const stream = session.request({ ":path": "/.well-known/mercure?topic=/big2&lastEventID=earliest" });
+      stream.setEncoding("utf8");
+      const received: number[] = [];
+      const parser = createParser({ onEvent: (event) => received.push(Number(event.data.split(":")[0])) });
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (text: string) => {
+          parser.feed(text);
+          if (received.length >= 200) resolve();
+        });
+        stream.on("close", () => reject(new Error(`stream closed after ${received.length} events`)));
+        stream.on("error", reject);
+      });
+      assert.deepEqual(
+        received,
+        Array.from({ length: 200 }, (_, i) => i),
+      );
+      stream.close();
+    } finally {
+      session.destroy();
+      await tls.hub.close();
+      certificate.dispose();
     }
   });
 
