@@ -126,6 +126,9 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
         onRetry: (ms) => {
           retry = ms;
         },
+        onLastEventId: (id) => {
+          lastEventId = id;
+        },
         onBytes: armStall,
       });
       return { opened, error: ended(options.url), fatal: false };

@@ -32,7 +32,7 @@ export function requestInit(options: StreamRequestOptions): RequestInit {
   const headers = new Headers(options.headers);
   headers.set("Accept", options.accept ?? "text/event-stream");
   if (options.lastEventId !== undefined && options.lastEventId !== "")
-    headers.set("Last-Event-ID", options.lastEventId);
+    headers.set("Last-Event-ID", utf8ByteString(options.lastEventId));
   const init: RequestInit = {
     method: options.method ?? "GET",
     headers,
@@ -40,12 +40,30 @@ export function requestInit(options: StreamRequestOptions): RequestInit {
     redirect: "follow",
     signal: options.signal,
   };
-  // Browsers: the cache mode (a Cache-Control header would make cross-origin requests preflighted).
-  // Elsewhere there is no HTTP cache to bypass, but proxies may have one: say so in a header.
+  // Browsers: the cache mode (a Cache-Control header would make cross-origin requests preflighted);
+  // Fetch then adds `Cache-Control: no-cache` and `Pragma: no-cache` itself (HTTP-network-or-cache
+  // fetch, cache mode "no-store"). Elsewhere there is no HTTP cache to bypass, but proxies may have
+  // one: send the same two headers a browser sends.
   if (inBrowser()) init.cache = "no-store";
-  else if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
+  else {
+    if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-cache");
+    if (!headers.has("Pragma")) headers.set("Pragma", "no-cache");
+  }
   if (options.body !== undefined && options.body !== null) init.body = options.body;
   return init;
+}
+
+/**
+ * A header value carrying `text` as UTF-8 bytes, one character per byte: what browsers put on the
+ * wire for a `Last-Event-ID` that is not ASCII. `Headers` takes only such byte strings (a character
+ * above U+00FF is a TypeError), and fetch writes each character as one byte, in every runtime.
+ */
+export function utf8ByteString(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, which needs no change
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
+  let out = "";
+  for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
+  return out;
 }
 
 /** The MIME type of a Content-Type header value, lower-cased, without parameters. */
@@ -85,6 +103,8 @@ export function networkError(url: string, cause: unknown): SseClientError {
 export interface StreamReadCallbacks {
   readonly onEvent: (event: ParsedEvent) => void;
   readonly onRetry?: (ms: number) => void;
+  /** A block with an `id` but no data set the last event id (the parser's `onLastEventId`). */
+  readonly onLastEventId?: (id: string) => void;
   /** Called for every chunk of bytes, heartbeats included (the stall detector listens here). */
   readonly onBytes?: () => void;
 }
@@ -101,9 +121,11 @@ export function connectionParser(lastEventId: string, callbacks: StreamReadCallb
   const parser = createParser({
     onEvent: callbacks.onEvent,
     ...(callbacks.onRetry ? { onRetry: callbacks.onRetry } : {}),
+    ...(callbacks.onLastEventId ? { onLastEventId: callbacks.onLastEventId } : {}),
   });
   if (lastEventId === "") return { feed: (c: Uint8Array) => parser.feed(c), end: () => parser.end() };
-  parser.feed(`id: ${lastEventId}\n`);
+  // A block of its own, so that the parser counts this id as already the event source's.
+  parser.feed(`id: ${lastEventId}\n\n`);
   let head: number[] | undefined = [];
   const flushHead = (): void => {
     if (!head) return;

@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { EventSource } from "../../src/client/index.js";
 import { bundleClientGlobal, injectClient, launchChromium } from "../support/browser.js";
 import { FIXTURE_CASES } from "../support/fixture-cases.js";
-import { type FixtureServer, startFixtureServer } from "../support/fixture-server.js";
+import { type FixtureServer, type RecordedRequest, startFixtureServer } from "../support/fixture-server.js";
 import { runScenario, SCENARIO, type ScenarioLog } from "../support/scenario.js";
 
 let server: FixtureServer;
@@ -33,6 +33,13 @@ function inPage(which: "native" | "ssekit", url: string): Promise<ScenarioLog> {
   ) as Promise<ScenarioLog>;
 }
 
+/** What an EventSource request says about itself: the headers a browser's EventSource sets. */
+function sent(request: RecordedRequest): string {
+  const lastEventId =
+    request.lastEventId === null ? "none" : Buffer.from(request.lastEventId, "latin1").toString("hex");
+  return `last-event-id=${lastEventId} accept=${request.accept} cache-control=${request.cacheControl} pragma=${request.pragma}`;
+}
+
 function defineAll(): void {
   for (const fixture of FIXTURE_CASES) server.define(fixture.name, fixture.scripts);
 }
@@ -47,26 +54,23 @@ describe(
         const url = `${server.origin}/case/${fixture.name}`;
         defineAll();
         const native = await inPage("native", url);
-        const nativeRequests = server.requests(fixture.name).map((r) => r.lastEventId);
+        const nativeRequests = server.requests(fixture.name).map(sent);
         defineAll();
         const oursInBrowser = await inPage("ssekit", url);
-        const browserRequests = server
-          .requests(fixture.name)
-          .slice(nativeRequests.length)
-          .map((r) => r.lastEventId);
+        const browserRequests = server.requests(fixture.name).slice(nativeRequests.length).map(sent);
         defineAll();
         const oursInNode = await runScenario(EventSource, url, server.origin);
         const nodeRequests = server
           .requests(fixture.name)
           .slice(nativeRequests.length * 2)
-          .map((r) => r.lastEventId);
+          .map(sent);
         assert.equal(native.why, "closed", "the native run reached CLOSED");
         assert.deepEqual(oursInBrowser, native);
         assert.deepEqual(oursInNode, native);
         assert.deepEqual(
           browserRequests,
           nativeRequests,
-          "the same Last-Event-ID headers, request by request",
+          "the same Last-Event-ID bytes, Accept, Cache-Control and Pragma, request by request",
         );
         assert.deepEqual(nodeRequests, nativeRequests);
       });

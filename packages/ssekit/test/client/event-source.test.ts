@@ -46,7 +46,8 @@ describe("EventSource processing model", { timeout: 30000 }, () => {
     assert.equal(requests.length, 2);
     for (const request of requests) {
       assert.equal(request.accept, "text/event-stream");
-      assert.equal(request.cacheControl, "no-store");
+      assert.equal(request.cacheControl, "no-cache");
+      assert.equal(request.pragma, "no-cache");
     }
   });
 

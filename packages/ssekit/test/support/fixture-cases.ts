@@ -92,4 +92,21 @@ export const FIXTURE_CASES: readonly FixtureCase[] = [
       stop,
     ],
   },
+  {
+    // A last event id that is not ASCII: browsers send its UTF-8 bytes in Last-Event-ID.
+    name: "id-non-ascii",
+    scripts: [stream("retry: 10\nid: \u2603\u20ac\ndata: a\n\n"), stream("data: b\n\n"), stop],
+  },
+  {
+    // An id in a block without data sets the id the reconnection sends (dispatch step 1), and the
+    // id of the next events; an id in an unfinished block at the end of the stream does not.
+    name: "id-only-blocks",
+    scripts: [
+      stream("retry: 10\nid: 1\ndata: a\n\n", "id: 2\n\n"),
+      stream("data: b\n\n", "id: 3\nevent: foo\n\n", "data: c\n\n", "id: 4\n"),
+      stream("id\n\n"),
+      stream("data: d\n\n"),
+      stop,
+    ],
+  },
 ];

@@ -3,7 +3,8 @@
  * case is a list of scripted responses, one per request in order (the last repeats), so a test can
  * script a first connection, a reconnect and a final 204. Chunks are written one by one with a
  * pause between them so they reach the client as separate reads. The server records every request
- * (path, Last-Event-ID, Accept, Cache-Control) and counts the SSE responses open right now.
+ * (path, Last-Event-ID, Accept, Cache-Control, Pragma; header values as Node reads them, one
+ * character per byte, so a UTF-8 Last-Event-ID shows its bytes) and counts the SSE responses open right now.
  * Also serves `/page` (an empty HTML page, so browser tests share the fixtures' origin) and a
  * publishable live channel with history (`/live`) that answers both streaming and docs/polling.md.
  */
@@ -38,6 +39,7 @@ export interface RecordedRequest {
   readonly lastEventId: string | null;
   readonly accept: string | null;
   readonly cacheControl: string | null;
+  readonly pragma: string | null;
   readonly body: string;
 }
 
@@ -179,6 +181,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
         lastEventId: typeof lastEventId === "string" ? lastEventId : null,
         accept: req.headers.accept ?? null,
         cacheControl: req.headers["cache-control"] ?? null,
+        pragma: req.headers.pragma ?? null,
         body: Buffer.concat(chunks).toString("utf8"),
       };
       log.push(record);
