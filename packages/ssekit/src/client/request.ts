@@ -4,7 +4,7 @@
  * reconnect), checking the response (200 and `text/event-stream`, else the connection fails), and
  * reading its body into the protocol parser. Not responsible for reconnecting or dispatching.
  */
-import { createParser, type ParsedEvent } from "../protocol/index.js";
+import { createParser, encodeHeaderId, type ParsedEvent } from "../protocol/index.js";
 import { SseClientError } from "./errors.js";
 
 /** The `fetch` signature the client calls; any WHATWG-compatible implementation fits. */
@@ -32,7 +32,7 @@ export function requestInit(options: StreamRequestOptions): RequestInit {
   const headers = new Headers(options.headers);
   headers.set("Accept", options.accept ?? "text/event-stream");
   if (options.lastEventId !== undefined && options.lastEventId !== "")
-    headers.set("Last-Event-ID", utf8ByteString(options.lastEventId));
+    headers.set("Last-Event-ID", encodeHeaderId(options.lastEventId));
   const init: RequestInit = {
     method: options.method ?? "GET",
     headers,
@@ -51,19 +51,6 @@ export function requestInit(options: StreamRequestOptions): RequestInit {
   }
   if (options.body !== undefined && options.body !== null) init.body = options.body;
   return init;
-}
-
-/**
- * A header value carrying `text` as UTF-8 bytes, one character per byte: what browsers put on the
- * wire for a `Last-Event-ID` that is not ASCII. `Headers` takes only such byte strings (a character
- * above U+00FF is a TypeError), and fetch writes each character as one byte, in every runtime.
- */
-export function utf8ByteString(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, which needs no change
-  if (/^[\x00-\x7f]*$/.test(text)) return text;
-  let out = "";
-  for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
-  return out;
 }
 
 /** The MIME type of a Content-Type header value, lower-cased, without parameters. */

@@ -3,6 +3,7 @@
  * requests with a JSON batch of the events after that id, holding the request open up to
  * `timeout` ms when there are none yet. Web standards only (Request in, Response out).
  */
+import { decodeHeaderId } from "../protocol/index.js";
 import type { Channel } from "./channel.js";
 import type { HistoryEntry } from "./history.js";
 
@@ -57,10 +58,11 @@ export async function pollChannel(
   }
   const wait = Math.min(timeout, options.maxTimeout ?? 30_000);
   const max = options.maxEvents ?? 1000;
+  const header = request.headers.get("last-event-id");
   const last =
     url.searchParams.get("lastEventID") ??
     url.searchParams.get("lastEventId") ??
-    request.headers.get("last-event-id");
+    (header === null ? null : decodeHeaderId(header));
   const current = () => channel.lastEventId ?? "";
   if (last === null) return batch([], current(), options, false);
   const answer = (): Response | undefined => {
