@@ -123,6 +123,21 @@ describe("History replay", () => {
     }
   });
 
+  test("startsAfter: the channel's newest id (earliest while empty) in the Last-Event-ID response header", () => {
+    assert.equal(createChannel().startsAfter, undefined, "no history, nothing to poll from");
+    const positioned = createChannel({ history: 2 });
+    assert.equal(positioned.startsAfter, "earliest");
+    positioned.broadcast({ data: "a", id: "\u2603" });
+    assert.equal(positioned.startsAfter, "\u2603");
+    const { response } = createWebSession(new Request("http://t/"), { startsAfter: positioned.startsAfter });
+    assert.equal(response.headers.get("last-event-id"), encodeHeaderId("\u2603"));
+    assert.throws(
+      () => createWebSession(new Request("http://t/"), { startsAfter: "a\nb" }),
+      (error: Error & { code?: string }) =>
+        error.code === "INVALID_OPTION" && /startsAfter/.test(error.message),
+    );
+  });
+
   test(
     "no gap and no duplicate while broadcasts race reconnections of the eventsource client",
     { timeout: 30_000 },
