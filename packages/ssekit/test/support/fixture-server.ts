@@ -30,7 +30,9 @@ export type Script =
       readonly body?: string;
       readonly contentType?: string;
     }
-  | { readonly kind: "redirect"; readonly status: 301 | 302 | 307 | 308; readonly location: string };
+  | { readonly kind: "redirect"; readonly status: 301 | 302 | 307 | 308; readonly location: string }
+  /** No response at all, not even headers, until the client gives up (counted in `openStreams`). */
+  | { readonly kind: "pending" };
 
 /** A request the server received. */
 export interface RecordedRequest {
@@ -107,6 +109,10 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   }
 
   async function serveScript(script: Script, res: ServerResponse): Promise<void> {
+    if (script.kind === "pending") {
+      track(res);
+      return;
+    }
     if (script.kind === "status") {
       res.writeHead(script.status, { "Content-Type": script.contentType ?? "text/plain" });
       res.end(script.body ?? "");
