@@ -221,6 +221,22 @@ describe("ssekit hub, pub and sub", () => {
     assert.deepEqual(data, ["one", "two"]);
   });
 
+  test(
+    "pub with no token and no key: a --dev hub on this machine gives one; another hub is named in the error",
+    { timeout: 30_000 },
+    async () => {
+      const cwd = mkdtempSync(join(dir, "devpub-"));
+      const dev = await hub(["--dev", "--store", `sqlite:${join(cwd, "data", "hub.db")}`], { cwd });
+      const published = await runCli(["pub", TOPIC, "no key needed", "--hub", dev.mercure]);
+      assert.equal(published.code, 0, published.stderr);
+      assert.match(published.stdout, /^urn:uuid:/);
+      const plain = await hub(["--jwt-key", KEY]);
+      const refused = await runCli(["pub", TOPIC, "x", "--hub", plain.mercure]);
+      assertUsageError(refused, "--token or --key is required");
+      assert.match(refused.stderr, /is not in --dev mode/);
+    },
+  );
+
   test("pub with the wrong key exits 1 with the hub's status", { timeout: 30_000 }, async () => {
     const server = await hub(["--jwt-key", KEY]);
     const result = await runCli([
