@@ -197,6 +197,29 @@ describe("ssekit hub, pub and sub", () => {
     },
   );
 
+  test("sub --last-event-id with a non-ASCII id resumes after it", { timeout: 30_000 }, async () => {
+    const server = await hub(["--jwt-key", KEY, "--anonymous"]);
+    for (const [data, id] of [
+      ["one", "\u2603\u20ac"],
+      ["two", "caf\u00e9"],
+    ] as const) {
+      const result = await runCli(["pub", TOPIC, data, "--id", id, "--hub", server.mercure, "--key", KEY]);
+      assert.equal(result.code, 0, result.stderr);
+    }
+    const sub = await runCli([
+      "sub",
+      TOPIC,
+      "--hub",
+      server.mercure,
+      "--last-event-id",
+      "\u2603\u20ac",
+      "--count",
+      "1",
+    ]);
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.deepEqual(JSON.parse(sub.stdout), { type: "message", id: "caf\u00e9", data: "two" });
+  });
+
   test("sub --last-event-id earliest replays the history", { timeout: 30_000 }, async () => {
     const server = await hub(["--jwt-key", KEY, "--anonymous"]);
     for (const data of ["one", "two"]) {
