@@ -253,3 +253,30 @@ describe("documented behaviours of the eventsource package hold for ours", { tim
     });
   }
 });
+
+describe("where ours and the eventsource package differ", { timeout: 30000 }, () => {
+  test("after a non-ASCII id the eventsource package cannot reconnect in Node (fetch refuses the header); ours sends its UTF-8 bytes", async () => {
+    const scripts = [
+      { kind: "stream" as const, chunks: ["retry: 10\nid: \u2603\ndata: a\n\n"] },
+      { kind: "stream" as const, chunks: ["data: b\n\n"] },
+      { kind: "status" as const, status: 204 },
+    ];
+    const theirs = new PackageEventSource(server.define("non-ascii-package", scripts));
+    const reason = await new Promise<string>((resolve) => {
+      let errors = 0;
+      theirs.onerror = (event: Event & { message?: string }) => {
+        // The first error is the end of the stream; the next ones are failed reconnects.
+        if (++errors === 3) resolve(event.message ?? "");
+      };
+    });
+    theirs.close();
+    assert.match(reason, /ByteString/);
+    assert.equal(server.requests("non-ascii-package").length, 1, "no reconnect reached the server");
+
+    const result = await runScenario(EventSource, server.define("non-ascii-ours", scripts), server.origin);
+    assert.equal(result.why, "closed");
+    assert.ok(result.log.includes('message "b" "\u2603" readyState=1 origin=true url=true'));
+    const resumed = server.requests("non-ascii-ours")[1]?.lastEventId ?? "";
+    assert.equal(Buffer.from(resumed, "latin1").toString("utf8"), "\u2603");
+  });
+});
