@@ -148,8 +148,25 @@ describe("ssekit token", () => {
   );
 
   test("without any key exits 2 naming --key", { timeout: 15_000 }, async () => {
-    assertUsageError(await runCli(["token"]), "--key");
+    assertUsageError(await runCli(["token"], { cwd: mkdtempSync(join(dir, "nokey-")) }), "--key");
   });
+
+  test(
+    "in a folder where a --dev hub ran, signs with the key it kept, which that hub accepts",
+    { timeout: 30_000 },
+    async () => {
+      const cwd = mkdtempSync(join(dir, "devtoken-"));
+      const dev = await hub(["--dev", "--store", "sqlite:./data/hub.db"], { cwd });
+      const minted = await runCli(["token", "--publish", TOPIC], { cwd });
+      assert.equal(minted.code, 0, minted.stderr);
+      const published = await fetch(dev.mercure, {
+        method: "POST",
+        headers: { authorization: `Bearer ${minted.stdout.trim()}` },
+        body: new URLSearchParams({ topic: TOPIC, data: "signed with the kept key" }),
+      });
+      assert.equal(published.status, 200, await published.text());
+    },
+  );
 
   test(
     "a key shorter than the algorithm needs exits 2 naming --key and the minimum",

@@ -45,6 +45,19 @@ export function devKeyFile(configured: ResolvedSettings): string {
 const KEY_BYTES = 64;
 const KEY_TEXT = /^[A-Za-z0-9_-]{86}$/;
 
+/** Where `npm start` (a --dev hub on its default store) keeps its key, relative to the folder it runs in. */
+export const DEFAULT_DEV_KEY_FILE = join("data", DEV_KEY_FILE);
+
+/** The key a --dev hub kept in `file`, if there is one (nothing is created). */
+export function readDevKey(file: string = DEFAULT_DEV_KEY_FILE): string | undefined {
+  try {
+    const kept = readFileSync(file, "utf8").trim();
+    return KEY_TEXT.test(kept) ? kept : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the kept key from `file`, or makes one and keeps it there (mode 0600). */
 export function loadDevKey(file: string): DevKey {
   const read = (): string | undefined => {
