@@ -22,9 +22,14 @@ export interface StreamRequestOptions {
   readonly accept?: string;
 }
 
-/** True where a browser's HTTP cache applies (there, `cache: "no-store"` avoids a CORS preflight). */
+/**
+ * True where a browser's HTTP cache applies (there, `cache: "no-store"` avoids a CORS preflight):
+ * pages, and workers (dedicated and shared, where the tab-sharing connection lives), which have
+ * `importScripts` and no `document`. Node, Deno and Bun have neither.
+ */
 function inBrowser(): boolean {
-  return typeof (globalThis as { document?: unknown }).document === "object";
+  const scope = globalThis as { document?: unknown; importScripts?: unknown };
+  return typeof scope.document === "object" || typeof scope.importScripts === "function";
 }
 
 /** The `RequestInit` for one attempt. */
