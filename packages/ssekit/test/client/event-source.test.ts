@@ -279,4 +279,29 @@ describe("where ours and the eventsource package differ", { timeout: 30000 }, ()
     const resumed = server.requests("non-ascii-ours")[1]?.lastEventId ?? "";
     assert.equal(Buffer.from(resumed, "latin1").toString("utf8"), "\u2603");
   });
+
+  test("an id in a block without data: the eventsource package reconnects with the id before it; ours, as Chromium, with it", async () => {
+    const scripts = [
+      { kind: "stream" as const, chunks: ["retry: 10\nid: 1\ndata: a\n\n", "id: 2\n\n"] },
+      { kind: "stream" as const, chunks: ["data: b\n\n"] },
+      { kind: "status" as const, status: 204 },
+    ];
+    for (const [name, Impl, resumedWith] of [
+      ["id-only-package", PackageEventSource, "1"],
+      ["id-only-ours", EventSource, "2"],
+    ] as const) {
+      const source = new Impl(server.define(name, scripts));
+      await new Promise<void>((resolve) => {
+        source.onerror = () => {
+          if (source.readyState === 2) resolve();
+        };
+      });
+      source.close();
+      assert.deepEqual(
+        server.requests(name).map((r) => r.lastEventId),
+        [null, resumedWith, resumedWith],
+        name,
+      );
+    }
+  });
 });
