@@ -24,7 +24,7 @@ export function checkSqliteDriver(from: string | URL = import.meta.url): void {
     const reason = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     throw new CliRuntimeError(
       "SQLITE_DRIVER",
-      `ssekit hub: better-sqlite3, the hub's SQLite driver, is not installed or not built for Node ${process.version} (${reason}); ${HOW_TO_BUILD}`,
+      `ssekit hub: better-sqlite3, the hub's SQLite driver, is not installed or not built for Node ${process.version} (${reason}); the hub loads it whatever --store says. ${HOW_TO_BUILD}`,
     );
   }
 }
