@@ -3,8 +3,9 @@
 // `npm install`, `npx ssekit --help`, `npm start`, `npx ssekit pub notifications '...'` with no key
 // in the environment while `npx ssekit sub notifications` prints it; then the hub is restarted,
 // a token minted by the first run still publishes, and a second `npx ssekit pub` reaches the same
-// `sub`, which resumed by itself. `npm install --offline` uses npm's cache and builds better-sqlite3,
-// so no traffic leaves the machine; it takes a minute or two (the native build), hence the timeout.
+// `sub`, which resumed by itself. `npm install --offline` uses npm's cache and builds better-sqlite3
+// from source (g++, make, python3; .ci/run installs them), so no traffic leaves the machine; it
+// takes a minute or two (the native build), hence the timeout.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -70,7 +71,10 @@ before(async () => {
       if ((error as { code?: unknown }).code !== "ENOENT") throw error;
     }
   }
-  const install = await finished(run("npm", ["install", "--offline", "--no-audit", "--no-fund"]));
+  // build_from_source: better-sqlite3's install script compiles instead of downloading a binary.
+  const install = await finished(
+    run("npm", ["install", "--offline", "--no-audit", "--no-fund"], { npm_config_build_from_source: "true" }),
+  );
   assert.equal(install.code, 0, `npm install failed:\n${install.stdout}\n${install.stderr}`);
 });
 
