@@ -10,6 +10,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
+import { encodeHeaderId } from "ssekit/protocol";
 import { ANONYMOUS, AuthError, canPublish, canReceive, findToken, type Rights, Verifier } from "./auth.js";
 import { ConfigError, type HubConfig, type HubConfigInput, isResolved, resolveConfig } from "./config.js";
 import { Fanout, patternCount } from "./fanout.js";
@@ -402,8 +403,9 @@ class HubImpl implements Hub {
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
       // 0.x: the hub's newest id at subscription time; 1.0: the id replay starts after.
-      "last-event-id": current,
-      "mercure-last-event-id": reconciled,
+      // Ids as UTF-8 bytes, as clients send them (a published id may be any text).
+      "last-event-id": encodeHeaderId(current),
+      "mercure-last-event-id": encodeHeaderId(reconciled),
     };
     if (!isHttp2(req)) headers.connection = "keep-alive";
     if (subscriber === undefined) {

@@ -5,6 +5,7 @@
  * history is read, so nothing published in between is missed. Not responsible for authorization
  * decisions (it uses the subscriber's `accepts`-style predicate it is given).
  */
+import { decodeHeaderId } from "ssekit/protocol";
 import { HttpError, type HubRequest, type HubResponse } from "./http.js";
 import { checkedLastEventId } from "./selectors.js";
 import type { Slicer } from "./slices.js";
@@ -82,7 +83,7 @@ function lastEventIdOf(req: HubRequest, query: URLSearchParams): string | undefi
     if (value !== null && value !== "") return checkedLastEventId(name, value);
   }
   const header = req.headers["last-event-id"];
-  return typeof header === "string" && header !== "" ? header : undefined;
+  return typeof header === "string" && header !== "" ? decodeHeaderId(header) : undefined;
 }
 
 function timeoutOf(query: URLSearchParams, max: number): number {

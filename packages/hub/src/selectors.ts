@@ -5,6 +5,7 @@
  * length, and the last event id (`Last-Event-ID` header, then 1.0 `last_event_id`, then 0.x
  * `lastEventID`). Not responsible for matching (topics.ts) or authorization (auth.ts).
  */
+import { decodeHeaderId } from "ssekit/protocol";
 import { HttpError, type HubRequest } from "./http.js";
 import {
   compileSelector,
@@ -87,7 +88,7 @@ export function requestedSelectors(query: URLSearchParams): readonly Selector[] 
  */
 export function requestedLastEventId(req: HubRequest, query: URLSearchParams): string | undefined {
   const header = req.headers["last-event-id"];
-  if (typeof header === "string" && header !== "") return header;
+  if (typeof header === "string" && header !== "") return decodeHeaderId(header);
   for (const name of ["last_event_id", "lastEventID"]) {
     const value = query.get(name);
     if (value !== null && value !== "") return checkedLastEventId(name, value);

@@ -139,7 +139,7 @@ export async function hubCommand(argv: readonly string[], io: CommandIo): Promis
       "ssekit hub: no publisher key, so every publish is refused; set --jwt-key or MERCURE_PUBLISHER_JWT_KEY, or run with --dev\n",
     );
   }
-  if (plan.dev) io.stdout.write(await devBanner(address.url, settings, plan.generatedKey));
+  if (plan.dev) io.stdout.write(await devBanner(address.url, settings, plan.devKey));
 
   const signal = await stopSignal;
   io.stderr.write(`ssekit hub: ${signal}, closing (a second signal exits at once)\n`);
