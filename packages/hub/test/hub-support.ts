@@ -193,14 +193,19 @@ export class Collector {
   }
 }
 
-/** Reads a raw fetch event stream until `done(text)` says stop; returns the text and the response. */
+/**
+ * Reads a raw fetch event stream until `done(text)` says stop; returns the text and the response.
+ * `onHeaders` runs once the response's headers are in, before its body is read.
+ */
 export async function readStream(
   url: string,
   headers: Record<string, string>,
   done: (text: string) => boolean,
+  onHeaders?: () => void,
 ): Promise<{ response: Response; text: string }> {
   const controller = new AbortController();
   const response = await fetch(url, { headers, signal: controller.signal });
+  onHeaders?.();
   let text = "";
   if (response.body === null || response.status !== 200) return { response, text: await response.text() };
   const reader = response.body.getReader();
