@@ -55,8 +55,9 @@ async function startTwoNodes(input: HubConfigInput, redisUrl: string): Promise<S
     const forward = request(
       { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        // No flushHeaders(): it writes the head as UTF-8, which would re-encode the UTF-8 bytes of
+        // a non-ASCII Last-Event-ID; the head goes out (as bytes) with the first piece of the body.
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        res.flushHeaders();
         answer.pipe(res);
       },
     );
