@@ -15,6 +15,7 @@ const sections: Record<string, () => Promise<SectionModule>> = {
   hub: () => import("./hub.js"),
   server: () => import("./server.js"),
   cluster: () => import("./cluster.js"),
+  abuse: () => import("./abuse.js"),
 };
 
 const args = process.argv.slice(2);

@@ -27,6 +27,8 @@ export interface SsekitHubOptions {
   readonly workers?: number;
   /** The name in tables. Default: "ssekit hub". */
   readonly name?: string;
+  /** More `ssekit hub` flags, such as `--history-max-events 200000`. */
+  readonly flags?: readonly string[];
 }
 
 export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Target> {
@@ -52,6 +54,7 @@ export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Ta
     "--log-level",
     "error",
     ...tls,
+    ...(options.flags ?? []),
   ]);
   let output = "";
   const url = await new Promise<URL>((resolve, reject) => {

@@ -42,11 +42,24 @@ export function cleanEnv(extra: Readonly<Record<string, string>> = {}): Record<s
 }
 
 export function spawnCli(args: readonly string[], options: SpawnOptions = {}): CliProcess {
-  const child = spawn(process.execPath, ["--conditions=ssekit-source", "--import", TSX, CLI, ...args], {
+  return spawnCommand(process.execPath, ["--conditions=ssekit-source", "--import", TSX, CLI, ...args], {
+    ...options,
+    label: `ssekit ${args[0]}`,
+  });
+}
+
+/** Runs any command (`npm`, `npx`, ...) the same way, with the clean environment and output watched. */
+export function spawnCommand(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions & { readonly label?: string } = {},
+): CliProcess {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: cleanEnv(options.env),
     stdio: ["pipe", "pipe", "pipe"],
   });
+  const label = options.label ?? [command, ...args].join(" ");
   let out = "";
   let err = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -84,10 +97,7 @@ export function spawnCli(args: readonly string[], options: SpawnOptions = {}): C
           source?.off("data", check);
           const match = text().match(pattern);
           if (match) resolve(match);
-          else
-            reject(
-              new Error(`ssekit ${args[0]} exited (${code}) before printing ${pattern}\n${out}\n${err}`),
-            );
+          else reject(new Error(`${label} exited (${code}) before printing ${pattern}\n${out}\n${err}`));
         });
       });
     },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -75,6 +75,13 @@ describe("ssekit hub settings", () => {
     assert.equal(settings.port?.value, 3000);
     assert.equal(settings.port?.origin.kind, "default");
     assert.equal(settings.anonymous, undefined);
+  });
+
+  test("--no-subscriptions and SSEKIT_NO_SUBSCRIPTIONS turn subscription events and the API off", async () => {
+    const { toHubConfigInput } = await import("../src/cli/hub-config.js");
+    assert.equal(toHubConfigInput(plan(["--no-subscriptions"]), false).subscriptions, false);
+    assert.equal(toHubConfigInput(plan([], { SSEKIT_NO_SUBSCRIPTIONS: "1" }), false).subscriptions, false);
+    assert.equal(toHubConfigInput(plan([]), false).subscriptions, undefined);
   });
 
   test("reads every flag", () => {
@@ -201,25 +208,42 @@ describe("ssekit hub settings", () => {
     usageError(() => plan(["--config", configFile("value.json", { heartbeat: "soon" })]), '"heartbeat"');
   });
 
-  test("--dev generates one key for both roles, enables anonymous and SQLite under ./data", () => {
-    const result = planHub(["--dev"], {});
+  test("--dev keeps one key for both roles next to its SQLite file, enables anonymous and SQLite under ./data", () => {
+    const asked: string[] = [];
+    const result = planHub(["--dev"], {}, (file) => {
+      asked.push(file);
+      return { key: "k".repeat(86), file, created: true };
+    });
     assert.notEqual(result, "help");
     if (result === "help") return;
     assert.equal(result.dev, true);
-    assert.ok(result.generatedKey && result.generatedKey.length >= 32);
-    assert.equal(result.settings.publisherJwtKey?.value, result.generatedKey);
-    assert.equal(result.settings.subscriberJwtKey?.value, result.generatedKey);
+    assert.deepEqual(asked, [join("data", "dev-jwt-key")]);
+    assert.equal(result.settings.publisherJwtKey?.value, "k".repeat(86));
+    assert.equal(result.settings.subscriberJwtKey?.value, "k".repeat(86));
     assert.equal(result.settings.anonymous?.value, true);
     assert.equal(result.settings.store?.value, "sqlite:./data/ssekit-hub.db");
     assert.equal(result.settings.port?.value, 3000);
-    const again = planHub(["--dev"], {});
-    assert.ok(again !== "help" && again.generatedKey !== result.generatedKey, "a fresh key per run");
+  });
+
+  test("--dev makes its key once (0600) and finds it on the next start, so tokens survive restarts", () => {
+    const store = `sqlite:${join(dir, "devdata", "hub.db")}`;
+    const first = planHub(["--dev", "--store", store], {});
+    const again = planHub(["--dev", "--store", store], {});
+    assert.ok(first !== "help" && again !== "help");
+    const file = join(dir, "devdata", "dev-jwt-key");
+    assert.deepEqual({ file: first.devKey?.file, created: first.devKey?.created }, { file, created: true });
+    assert.ok(first.devKey && first.devKey.key.length >= 86, "64 random bytes");
+    assert.equal(again.devKey?.key, first.devKey?.key);
+    assert.equal(again.devKey?.created, false);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    writeFileSync(file, "not a key\n");
+    usageError(() => planHub(["--dev", "--store", store], {}), "dev-jwt-key: not a key this hub made");
   });
 
   test("--dev keeps a configured key and store", () => {
     const result = planHub(["--dev", "--store", "memory"], { MERCURE_JWT_KEY: "mine" });
     assert.ok(result !== "help");
-    assert.equal(result.generatedKey, undefined);
+    assert.equal(result.devKey, undefined);
     assert.equal(result.settings.publisherJwtKey?.value, "mine");
     assert.equal(result.settings.store?.value, "memory");
   });

@@ -148,8 +148,25 @@ describe("ssekit token", () => {
   );
 
   test("without any key exits 2 naming --key", { timeout: 15_000 }, async () => {
-    assertUsageError(await runCli(["token"]), "--key");
+    assertUsageError(await runCli(["token"], { cwd: mkdtempSync(join(dir, "nokey-")) }), "--key");
   });
+
+  test(
+    "in a folder where a --dev hub ran, signs with the key it kept, which that hub accepts",
+    { timeout: 30_000 },
+    async () => {
+      const cwd = mkdtempSync(join(dir, "devtoken-"));
+      const dev = await hub(["--dev", "--store", "sqlite:./data/hub.db"], { cwd });
+      const minted = await runCli(["token", "--publish", TOPIC], { cwd });
+      assert.equal(minted.code, 0, minted.stderr);
+      const published = await fetch(dev.mercure, {
+        method: "POST",
+        headers: { authorization: `Bearer ${minted.stdout.trim()}` },
+        body: new URLSearchParams({ topic: TOPIC, data: "signed with the kept key" }),
+      });
+      assert.equal(published.status, 200, await published.text());
+    },
+  );
 
   test(
     "a key shorter than the algorithm needs exits 2 naming --key and the minimum",
@@ -197,6 +214,29 @@ describe("ssekit hub, pub and sub", () => {
     },
   );
 
+  test("sub --last-event-id with a non-ASCII id resumes after it", { timeout: 30_000 }, async () => {
+    const server = await hub(["--jwt-key", KEY, "--anonymous"]);
+    for (const [data, id] of [
+      ["one", "\u2603\u20ac"],
+      ["two", "caf\u00e9"],
+    ] as const) {
+      const result = await runCli(["pub", TOPIC, data, "--id", id, "--hub", server.mercure, "--key", KEY]);
+      assert.equal(result.code, 0, result.stderr);
+    }
+    const sub = await runCli([
+      "sub",
+      TOPIC,
+      "--hub",
+      server.mercure,
+      "--last-event-id",
+      "\u2603\u20ac",
+      "--count",
+      "1",
+    ]);
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.deepEqual(JSON.parse(sub.stdout), { type: "message", id: "caf\u00e9", data: "two" });
+  });
+
   test("sub --last-event-id earliest replays the history", { timeout: 30_000 }, async () => {
     const server = await hub(["--jwt-key", KEY, "--anonymous"]);
     for (const data of ["one", "two"]) {
@@ -220,6 +260,22 @@ describe("ssekit hub, pub and sub", () => {
       .map((line) => JSON.parse(line).data);
     assert.deepEqual(data, ["one", "two"]);
   });
+
+  test(
+    "pub with no token and no key: a --dev hub on this machine gives one; another hub is named in the error",
+    { timeout: 30_000 },
+    async () => {
+      const cwd = mkdtempSync(join(dir, "devpub-"));
+      const dev = await hub(["--dev", "--store", `sqlite:${join(cwd, "data", "hub.db")}`], { cwd });
+      const published = await runCli(["pub", TOPIC, "no key needed", "--hub", dev.mercure]);
+      assert.equal(published.code, 0, published.stderr);
+      assert.match(published.stdout, /^urn:uuid:/);
+      const plain = await hub(["--jwt-key", KEY]);
+      const refused = await runCli(["pub", TOPIC, "x", "--hub", plain.mercure]);
+      assertUsageError(refused, "--token or --key is required");
+      assert.match(refused.stderr, /is not in --dev mode/);
+    },
+  );
 
   test("pub with the wrong key exits 1 with the hub's status", { timeout: 30_000 }, async () => {
     const server = await hub(["--jwt-key", KEY]);

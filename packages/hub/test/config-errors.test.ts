@@ -71,6 +71,14 @@ after(() => {
 });
 
 describe("resolveConfig refuses what could not work", () => {
+  test("publishOrigins * is refused: any site could publish with its visitors' cookies", () => {
+    configError({ publishOrigins: ["*"] }, "publishOrigins", /must not be \*/);
+    // cors * stays allowed, without credentials, and does not open cookie publishing to every site.
+    assert.deepEqual(resolveConfig({ logLevel: "silent", cors: ["*", "https://a.test"] }).publishOrigins, [
+      "https://a.test",
+    ]);
+  });
+
   test("an HMAC secret shorter than its hash output (RFC 7518: 32, 48, 64 bytes) names the setting", () => {
     configError(
       { publisherJwtKey: "short" },

@@ -9,7 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { Collector, publishOk, readStream, type Started, startHub, token } from "./hub-support.js";
+import {
+  Collector,
+  publisherToken,
+  publishOk,
+  readStream,
+  type Started,
+  startHub,
+  token,
+} from "./hub-support.js";
 import { selfSignedCertificate } from "./tls-support.js";
 
 let started: Started;
@@ -188,6 +196,35 @@ describe("HTTP edge", () => {
     assert.equal(otherPreflight.status, 403);
   });
 
+  test("CORS * allows any other origin without credentials; listed origins keep them", async () => {
+    const open = await startHub({ anonymous: true, cors: ["*", "https://app.example.com"] });
+    try {
+      const any = await fetch(`${open.endpoint}?topic=/cors&poll=1&timeout=0`, {
+        headers: { origin: "https://elsewhere.example" },
+      });
+      assert.equal(any.headers.get("access-control-allow-origin"), "*");
+      assert.equal(any.headers.get("access-control-allow-credentials"), null);
+      const listed = await fetch(`${open.endpoint}?topic=/cors&poll=1&timeout=0`, {
+        headers: { origin: "https://app.example.com" },
+      });
+      assert.equal(listed.headers.get("access-control-allow-origin"), "https://app.example.com");
+      assert.equal(listed.headers.get("access-control-allow-credentials"), "true");
+      // A cookie token from any site is not a publish: * does not extend to publish origins.
+      const cookiePublish = await fetch(open.endpoint, {
+        method: "POST",
+        headers: {
+          origin: "https://elsewhere.example",
+          cookie: `mercureAuthorization=${await publisherToken()}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: "topic=/cors&data=forged",
+      });
+      assert.equal(cookiePublish.status, 403);
+    } finally {
+      await open.hub.close();
+    }
+  });
+
   test("/healthz says ok and /metrics counts publishes and deliveries in Prometheus format", async () => {
     assert.equal(await (await fetch(`${started.url}/healthz`)).text(), "ok\n");
     const c = new Collector(`${started.endpoint}?topic=/metrics`);
@@ -275,6 +312,54 @@ describe("lifecycle", () => {
             t.includes("data: kept"),
           );
           assert.match(replay.text, new RegExp(`id: ${id}\\ndata: kept`));
+        } finally {
+          await second.hub.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test(
+    "a publish admitted before close() is answered, and its update survives in SQLite",
+    { timeout: 15_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ssekit-hub-inflight-"));
+      const path = join(dir, "hub.db");
+      try {
+        const first = await startHub({ store: { kind: "sqlite", path } });
+        const body = "topic=/inflight&data=admitted";
+        const socket = connectTcp(Number(new URL(first.url).port), "127.0.0.1");
+        await new Promise<void>((resolve) => socket.once("connect", resolve));
+        let answer = "";
+        socket.setEncoding("utf8");
+        socket.on("data", (chunk: string) => {
+          answer += chunk;
+        });
+        const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+        // The hub's own request listener runs first: once this one runs, the publish is admitted.
+        const admitted = new Promise((resolve) => first.hub.server.once("request", resolve));
+        socket.write(
+          `POST /.well-known/mercure HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${await publisherToken()}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        );
+        // The hub has the request and waits for the rest of its body when the shutdown starts.
+        await admitted;
+        const closing = first.hub.close();
+        socket.write(body.slice(10));
+        await ended;
+        await closing;
+        assert.match(answer, /^HTTP\/1\.1 200 /);
+        const id = answer.slice(answer.indexOf("\r\n\r\n") + 4).trim();
+        assert.match(id, /^urn:uuid:/);
+        const second = await startHub({ anonymous: true, store: { kind: "sqlite", path } });
+        try {
+          const replay = await readStream(
+            `${second.endpoint}?topic=/inflight&lastEventID=earliest`,
+            {},
+            (t) => t.includes("data: admitted"),
+          );
+          assert.match(replay.text, new RegExp(`id: ${id}\\ndata: admitted`));
         } finally {
           await second.hub.close();
         }

@@ -5,11 +5,14 @@
 // id of a private update is not told to anyone who asks.
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect } from "node:http2";
 import { after, before, describe, test } from "node:test";
+import { createParser } from "eventsource-parser";
 import { canReceive } from "../src/domain/auth.js";
 import type { Selector } from "../src/domain/topics.js";
 import type { StoredUpdate } from "../src/transports/transport.js";
-import { Collector, publish, publishOk, type Started, startHub, token } from "./hub-support.js";
+import { Collector, publish, publishOk, readStream, type Started, startHub, token } from "./hub-support.js";
+import { selfSignedCertificate } from "./tls-support.js";
 
 const enc = encodeURIComponent;
 
@@ -38,32 +41,6 @@ async function noise(started: Started, count: number, data = "n"): Promise<void>
   await Promise.all(batch);
 }
 
-/** Reads an event stream until `done(text)`, calling `onHeaders` once its headers are in; returns the text. */
-async function readUntil(
-  url: string,
-  done: (text: string) => boolean,
-  onHeaders: () => void,
-): Promise<string> {
-  const controller = new AbortController();
-  const response = await fetch(url, { signal: controller.signal });
-  onHeaders();
-  assert.equal(response.status, 200, await (response.status === 200 ? "" : response.text()));
-  const reader = response.body?.getReader();
-  assert.ok(reader);
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    while (!done(text)) {
-      const { value, done: end } = await reader.read();
-      if (end) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    controller.abort();
-  }
-  return text;
-}
-
 // Twelve templates without a literal prefix or suffix: the costly kind, matching no noise topic.
 const costly = Array.from({ length: 12 }, (_, i) => `topic=${enc(`{a}{b}{c}{d}/only-${i}`)}`).join("&");
 
@@ -79,13 +56,15 @@ describe("long work gives the event loop back", { timeout: 60_000 }, () => {
   test("a replay of 10,000 updates against costly selectors runs in many turns of the event loop", async () => {
     // Counted from the stream's headers on: the replay starts right after they are written.
     let turns: { stop(): number } | undefined;
-    const text = await readUntil(
+    const { response, text } = await readStream(
       `${started.endpoint}?topic=/target&${costly}&lastEventID=earliest`,
+      {},
       (t) => t.includes("data: found"),
       () => {
         turns = countTurns();
       },
     );
+    assert.equal(response.status, 200);
     const counted = turns?.stop() ?? 0;
     assert.match(text, /data: found/);
     // One turn at least per page of 1,000; a replay that held the loop would show none.
@@ -241,6 +220,42 @@ describe("replays larger than the send buffer", { timeout: 60_000 }, () => {
       assert.equal(opens, 1);
     } finally {
       collector.close();
+    }
+  });
+
+  test("over HTTP/2 too, 2 MB of history reaches a client that reads, on one stream", async () => {
+    const certificate = selfSignedCertificate();
+    const tls = await startHub({
+      anonymous: true,
+      subscriptions: false,
+      maxBufferedBytes: 256 * 1024,
+      tls: { cert: certificate.cert, key: certificate.key },
+    });
+    const session = connect(tls.url, { rejectUnauthorized: false });
+    try {
+      const data = "x".repeat(10_000);
+      for (let i = 0; i < 200; i++) await tls.hub.publish({ topics: ["/big2"], data: `${i}:${data}` });
+      const stream = session.request({ ":path": "/.well-known/mercure?topic=/big2&lastEventID=earliest" });
+      stream.setEncoding("utf8");
+      const received: number[] = [];
+      const parser = createParser({ onEvent: (event) => received.push(Number(event.data.split(":")[0])) });
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (text: string) => {
+          parser.feed(text);
+          if (received.length >= 200) resolve();
+        });
+        stream.on("close", () => reject(new Error(`stream closed after ${received.length} events`)));
+        stream.on("error", reject);
+      });
+      assert.deepEqual(
+        received,
+        Array.from({ length: 200 }, (_, i) => i),
+      );
+      stream.close();
+    } finally {
+      session.destroy();
+      await tls.hub.close();
+      certificate.dispose();
     }
   });
 

@@ -55,8 +55,9 @@ async function startTwoNodes(input: HubConfigInput, redisUrl: string): Promise<S
     const forward = request(
       { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        // No flushHeaders(): it writes the head as UTF-8, which would re-encode the UTF-8 bytes of
+        // a non-ASCII Last-Event-ID; the head goes out (as bytes) with the first piece of the body.
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        res.flushHeaders();
         answer.pipe(res);
       },
     );
@@ -193,14 +194,19 @@ export class Collector {
   }
 }
 
-/** Reads a raw fetch event stream until `done(text)` says stop; returns the text and the response. */
+/**
+ * Reads a raw fetch event stream until `done(text)` says stop; returns the text and the response.
+ * `onHeaders` runs once the response's headers are in, before its body is read.
+ */
 export async function readStream(
   url: string,
   headers: Record<string, string>,
   done: (text: string) => boolean,
+  onHeaders?: () => void,
 ): Promise<{ response: Response; text: string }> {
   const controller = new AbortController();
   const response = await fetch(url, { headers, signal: controller.signal });
+  onHeaders?.();
   let text = "";
   if (response.body === null || response.status !== 200) return { response, text: await response.text() };
   const reader = response.body.getReader();

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { decodeHeaderId, encodeHeaderId } from "ssekit/protocol";
 import { Collector, publish, publishOk, readStream, type Started, startHub } from "./hub-support.js";
 
 let started: Started;
@@ -243,6 +244,32 @@ describe("replay", () => {
       );
       assert.equal(unknown.response.headers.get("mercure-last-event-id"), "earliest");
       assert.match(unknown.text, /data: a\n\n.*data: b\n\n/s);
+    } finally {
+      await hub.hub.close();
+    }
+  });
+
+  test("a non-ASCII published id: streams still open, headers carry its UTF-8 bytes, clients resume from it", async () => {
+    const hub = await startHub({ anonymous: true });
+    try {
+      const snowman = await publishOk(hub.endpoint, { topic: "/u", data: "a", id: "\u2603\u20ac" });
+      await publishOk(hub.endpoint, { topic: "/u", data: "b", id: "caf\u00e9" });
+      assert.equal(snowman, "\u2603\u20ac");
+      // The Last-Event-ID bytes Chromium's EventSource sends for this id (ssekit/client sends the same).
+      const resumed = await readStream(
+        `${hub.endpoint}?topic=/u`,
+        { "last-event-id": encodeHeaderId(snowman) },
+        (t) => t.includes("data: b"),
+      );
+      assert.equal(resumed.response.status, 200);
+      assert.equal(decodeHeaderId(resumed.response.headers.get("mercure-last-event-id") ?? ""), snowman);
+      assert.equal(decodeHeaderId(resumed.response.headers.get("last-event-id") ?? ""), "caf\u00e9");
+      assert.doesNotMatch(resumed.text, /data: a\n/);
+      assert.match(resumed.text, /id: caf\u00e9\ndata: b\n\n/);
+      const poll = await fetch(`${hub.endpoint}?topic=/u&poll=1&timeout=0`, {
+        headers: { "last-event-id": encodeHeaderId(snowman) },
+      });
+      assert.deepEqual((await poll.json()).events, [{ type: "message", data: "b", id: "caf\u00e9" }]);
     } finally {
       await hub.hub.close();
     }

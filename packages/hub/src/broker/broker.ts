@@ -10,7 +10,12 @@ import type { Logger } from "pino";
 import { documentsOf, type SubscriptionDocument, subscriptionEventData } from "../domain/subscription.js";
 import { type StoredUpdate, storedUpdate, type Update } from "../domain/update.js";
 import type { HubMetrics } from "../metrics.js";
-import type { AfterResult, Transport, TransportHealth } from "../transports/transport.js";
+import {
+  type AfterResult,
+  PAGE_BYTES,
+  type Transport,
+  type TransportHealth,
+} from "../transports/transport.js";
 import { Fanout } from "./fanout.js";
 import { replayHistory } from "./replay.js";
 import { Slicer } from "./slices.js";
@@ -206,17 +211,17 @@ export class Broker {
   }
 
   /** `transport.after`, also for the id of a subscription event (which history does not keep). */
-  async after(lastEventId: string, limit: number): Promise<AfterResult> {
+  async after(lastEventId: string, limit: number, maxBytes = PAGE_BYTES): Promise<AfterResult> {
     await this.#ready;
     const position = this.#ephemeralPositions.get(lastEventId);
-    if (position === undefined) return this.transport.after(lastEventId, limit);
-    const result = await this.transport.after(position, limit);
+    if (position === undefined) return this.transport.after(lastEventId, limit, maxBytes);
+    const result = await this.transport.after(position, limit, maxBytes);
     // The update it followed may have left history since: then everything kept is after it.
     return { kind: "found", updates: result.updates };
   }
 
-  afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]> {
-    return this.transport.afterSeq(seq, limit);
+  afterSeq(seq: number, limit: number, maxBytes = PAGE_BYTES): Promise<readonly StoredUpdate[]> {
+    return this.transport.afterSeq(seq, limit, maxBytes);
   }
 
   /** Writes `first` and the rest of history after it to `subscriber` (see replay.ts). */
@@ -265,9 +270,17 @@ export class Broker {
   }
 
   async #announce(subscriber: Subscriber, active: boolean): Promise<void> {
+    // Subscription events are private: on one process, only a subscriber whose token grants
+    // topics can get one (a shared transport also records them for the other nodes).
+    if (!this.transport.shared && !this.subscribers.anyGranted) return;
     try {
       const position = await this.newestId();
+      const slice = this.slicer.slice();
       for (const document of documentsOf(subscriber, active)) {
+        if (slice.spent(16)) {
+          await this.slicer.turn();
+          slice.restart();
+        }
         const update = storedUpdate(
           {
             id: `urn:uuid:${randomUUID()}`,

@@ -32,6 +32,14 @@ export class Fanout implements Iterable<Subscriber> {
    */
   readonly #patternTexts = new Map<string, number>();
 
+  /** Subscribers here whose token grants some topics. */
+  #granted = 0;
+
+  /** True when some subscriber here may receive private updates (its token grants topics). */
+  get anyGranted(): boolean {
+    return this.#granted > 0;
+  }
+
   /** Distinct pattern selectors (URI templates, URL Patterns, `*`) of the subscribers here. */
   get distinctPatterns(): number {
     return this.#patternTexts.size;
@@ -56,6 +64,7 @@ export class Fanout implements Iterable<Subscriber> {
   add(subscriber: Subscriber): void {
     if (this.#all.has(subscriber)) return;
     this.#all.add(subscriber);
+    if (subscriber.rights.subscribe.length > 0) this.#granted++;
     const topics = topicsOf(subscriber);
     if (topics === undefined) {
       this.#patterns.add(subscriber);
@@ -78,6 +87,7 @@ export class Fanout implements Iterable<Subscriber> {
   /** Removes a subscriber; false when it was not here. */
   delete(subscriber: Subscriber): boolean {
     if (!this.#all.delete(subscriber)) return false;
+    if (subscriber.rights.subscribe.length > 0) this.#granted--;
     if (this.#patterns.delete(subscriber)) {
       this.#grantedPatterns.delete(subscriber);
       for (const selector of subscriber.selectors) {

@@ -8,11 +8,11 @@
  */
 
 import type { StoredUpdate } from "../domain/update.js";
-import type { Store } from "../transports/transport.js";
+import { PAGE_BYTES, type Store } from "../transports/transport.js";
 import type { Slicer } from "./slices.js";
 import type { Subscriber } from "./subscriber.js";
 
-/** Updates read from the store at a time. */
+/** Updates read from the store at a time (and at most PAGE_BYTES of their data). */
 export const REPLAY_PAGE = 1000;
 
 /** Writes `first` and every later page of history to `subscriber`; resolves when done or closed. */
@@ -38,10 +38,10 @@ export async function replayHistory(
       }
     }
     const last = page.at(-1);
-    if (page.length < REPLAY_PAGE || last === undefined) return;
+    if (last === undefined) return;
     // Reading a page from an embedded store is synchronous underneath: a turn between pages.
     await slicer.turn();
     slice.restart();
-    page = await store.afterSeq(last.seq, REPLAY_PAGE);
+    page = await store.afterSeq(last.seq, REPLAY_PAGE, PAGE_BYTES);
   }
 }

@@ -13,6 +13,27 @@ export const SLICE_MS = 5;
 export class Slicer {
   readonly #waiting: (() => void)[] = [];
   #scheduled = false;
+  /** When the event loop last came round to its check phase, as far as `pace` has seen. */
+  #lastBreath = 0;
+  #breathing = false;
+
+  /**
+   * Resolves at once, unless the event loop has been busy for a slice without coming round (a
+   * burst of requests read in one go): then at the caller's next turn. Requests call it before
+   * their costly part, so that a thousand arriving together cannot hold the loop between them.
+   */
+  pace(): Promise<void> | undefined {
+    const now = performance.now();
+    if (!this.#breathing) {
+      this.#breathing = true;
+      this.#lastBreath = now;
+      setImmediate(() => {
+        this.#breathing = false;
+      });
+      return undefined;
+    }
+    return now - this.#lastBreath >= SLICE_MS ? this.turn() : undefined;
+  }
 
   /**
    * Resolves at the caller's next turn: in a later iteration of the event loop, after sockets

@@ -4,6 +4,7 @@
  * server, the stores and auth. Not responsible for anything the core does.
  */
 import type { Hub, HubConfig, HubConfigInput } from "../index.js";
+import { checkSqliteDriver } from "./sqlite-driver.js";
 
 export interface HubCore {
   /** Validates and completes the configuration; throws the core's ConfigError naming a setting. */
@@ -14,6 +15,8 @@ export interface HubCore {
 }
 
 export async function loadHubCore(): Promise<HubCore> {
+  // The core links the SQLite store, whose driver is an optional native dependency: say what to install.
+  checkSqliteDriver();
   const { resolveConfig, ConfigError, createHub } = await import("../index.js");
   return {
     resolveConfig,

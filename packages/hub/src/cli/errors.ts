@@ -25,7 +25,7 @@ export class CliUsageError extends Error {
   }
 }
 
-export type CliRuntimeErrorCode = "HUB_REJECTED" | "HUB_UNREACHABLE" | "START_FAILED";
+export type CliRuntimeErrorCode = "HUB_REJECTED" | "HUB_UNREACHABLE" | "START_FAILED" | "SQLITE_DRIVER";
 
 export class CliRuntimeError extends Error {
   override readonly name = "CliRuntimeError";

@@ -6,11 +6,12 @@
  * decisions (it uses the subscriber's `accepts`-style predicate it is given).
  */
 
+import { decodeHeaderId } from "ssekit/protocol";
 import type { Slicer } from "../broker/slices.js";
 import { canReceive } from "../domain/auth.js";
 import type { StoredUpdate } from "../domain/update.js";
 import { HttpError, type HubRequest, type HubResponse } from "../http/http.js";
-import type { Store } from "../transports/transport.js";
+import { PAGE_BYTES, type Store } from "../transports/transport.js";
 import type { RouteContext } from "./context.js";
 import { checkedLastEventId, requestedSelectors } from "./selectors.js";
 
@@ -86,7 +87,7 @@ function lastEventIdOf(req: HubRequest, query: URLSearchParams): string | undefi
     if (value !== null && value !== "") return checkedLastEventId(name, value);
   }
   const header = req.headers["last-event-id"];
-  return typeof header === "string" && header !== "" ? header : undefined;
+  return typeof header === "string" && header !== "" ? decodeHeaderId(header) : undefined;
 }
 
 function timeoutOf(query: URLSearchParams, max: number): number {
@@ -136,7 +137,7 @@ export async function answerPoll(
     wake?.();
   });
   try {
-    const first = await context.store.after(lastEventId, POLL_BATCH);
+    const first = await context.store.after(lastEventId, POLL_BATCH, PAGE_BYTES);
     const reset = first.kind === "unknown-id";
     let page = first.updates;
     let scannedSeq = 0;
@@ -155,11 +156,11 @@ export async function answerPoll(
           slice.restart();
         }
       }
-      if (batch.size > 0 || page.length < POLL_BATCH) break;
+      if (batch.size > 0 || page.length === 0) break;
       await context.slicer.turn();
       if (res.destroyed) return;
       slice.restart();
-      page = await context.store.afterSeq(scannedSeq, POLL_BATCH);
+      page = await context.store.afterSeq(scannedSeq, POLL_BATCH, PAGE_BYTES);
     }
     if (batch.size > 0 || timeout === 0) {
       answer(batch, scannedId, reset);
@@ -195,13 +196,15 @@ export async function pollRoute(
   url: URL,
 ): Promise<void> {
   const { broker, config } = context;
+  const paced = broker.slicer.pace();
+  if (paced !== undefined) await paced;
   const selectors = requestedSelectors(url.searchParams);
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
   await answerPoll(
     {
       store: {
-        after: (id, limit) => broker.after(id, limit),
-        afterSeq: (seq, limit) => broker.afterSeq(seq, limit),
+        after: (id, limit, maxBytes) => broker.after(id, limit, maxBytes),
+        afterSeq: (seq, limit, maxBytes) => broker.afterSeq(seq, limit, maxBytes),
       },
       maxTimeoutMs: config.maxPollTimeoutMs,
       retryMs: config.retryMs,

@@ -6,6 +6,7 @@
  * `lastEventID`). Not responsible for matching (topics.ts) or authorization (auth.ts).
  */
 
+import { decodeHeaderId } from "ssekit/protocol";
 import {
   compileSelector,
   EVENT_ID_CONTROL,
@@ -88,7 +89,7 @@ export function requestedSelectors(query: URLSearchParams): readonly Selector[] 
  */
 export function requestedLastEventId(req: HubRequest, query: URLSearchParams): string | undefined {
   const header = req.headers["last-event-id"];
-  if (typeof header === "string" && header !== "") return header;
+  if (typeof header === "string" && header !== "") return decodeHeaderId(header);
   for (const name of ["last_event_id", "lastEventID"]) {
     const value = query.get(name);
     if (value !== null && value !== "") return checkedLastEventId(name, value);

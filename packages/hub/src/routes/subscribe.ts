@@ -5,6 +5,7 @@
  * live: no gap, no duplicate. `HEAD` gets the same checks and headers, without a subscriber.
  * Not responsible for delivery (broker/subscriber.ts) or replay pacing (broker/replay.ts).
  */
+import { encodeHeaderId } from "ssekit/protocol";
 import { patternCount } from "../broker/fanout.js";
 import { Subscriber } from "../broker/subscriber.js";
 import type { Selector } from "../domain/topics.js";
@@ -24,6 +25,9 @@ export async function subscribeRoute(
   common: Readonly<Record<string, string>>,
 ): Promise<void> {
   const { broker, config } = context;
+  // A burst of subscriptions read in one go yields once the loop has been busy for a slice.
+  const paced = broker.slicer.pace();
+  if (paced !== undefined) await paced;
   const selectors = requestedSelectors(url.searchParams);
   checkPatterns(context, selectors);
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
@@ -50,8 +54,9 @@ export async function subscribeRoute(
     "cache-control": "no-cache, no-transform",
     "x-accel-buffering": "no",
     // 0.x: the hub's newest id at subscription time; 1.0: the id replay starts after.
-    "last-event-id": current,
-    "mercure-last-event-id": reconciled,
+    // Ids as UTF-8 bytes, as clients send them (a published id may be any text).
+    "last-event-id": encodeHeaderId(current),
+    "mercure-last-event-id": encodeHeaderId(reconciled),
   };
   if (!isHttp2(req)) headers.connection = "keep-alive";
   if (subscriber === undefined) {

@@ -52,12 +52,12 @@ export class LocalTransport implements Transport {
     return HEALTHY;
   }
 
-  after(lastEventId: string, limit: number): Promise<AfterResult> {
-    return this.#store.after(lastEventId, limit);
+  after(lastEventId: string, limit: number, maxBytes?: number): Promise<AfterResult> {
+    return this.#store.after(lastEventId, limit, maxBytes);
   }
 
-  afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]> {
-    return this.#store.afterSeq(seq, limit);
+  afterSeq(seq: number, limit: number, maxBytes?: number): Promise<readonly StoredUpdate[]> {
+    return this.#store.afterSeq(seq, limit, maxBytes);
   }
 
   lastEventId(): Promise<string> {

@@ -10,6 +10,7 @@ import {
   type StoredUpdate,
   storedUpdate,
   type Update,
+  withinBytes,
 } from "./transport.js";
 
 export class MemoryStore implements Store {
@@ -37,16 +38,19 @@ export class MemoryStore implements Store {
     return first === undefined ? 0 : seq - first.seq;
   }
 
-  async after(lastEventId: string, limit: number): Promise<AfterResult> {
-    if (lastEventId === "earliest") return { kind: "found", updates: this.#log.slice(0, limit) };
-    const seq = this.#ids.get(lastEventId);
-    if (seq === undefined) return { kind: "unknown-id", updates: this.#log.slice(0, limit) };
-    return { kind: "found", updates: await this.afterSeq(seq, limit) };
+  async after(lastEventId: string, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<AfterResult> {
+    const seq = lastEventId === "earliest" ? 0 : this.#ids.get(lastEventId);
+    if (seq === undefined) return { kind: "unknown-id", updates: await this.afterSeq(0, limit, maxBytes) };
+    return { kind: "found", updates: await this.afterSeq(seq, limit, maxBytes) };
   }
 
-  async afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]> {
+  async afterSeq(
+    seq: number,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<readonly StoredUpdate[]> {
     const start = Math.max(0, this.#indexOf(seq) + 1);
-    return this.#log.slice(start, start + limit);
+    return withinBytes(this.#log.slice(start, start + limit), maxBytes);
   }
 
   async lastEventId(): Promise<string> {

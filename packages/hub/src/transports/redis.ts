@@ -36,6 +36,7 @@ import {
   type TransportHealth,
   type TransportListener,
   TransportUnavailableError,
+  withinBytes,
 } from "./transport.js";
 
 export interface RedisTransportOptions extends HistoryLimits {
@@ -80,6 +81,9 @@ function toUpdate(entry: LogEntry): StoredUpdate | undefined {
     timeOfSeq(seq),
   );
 }
+
+/** Entries read from Redis at a time when a page is bounded in bytes. */
+const READ_CHUNK = 64;
 
 function toUpdates(entries: readonly LogEntry[]): StoredUpdate[] {
   const updates: StoredUpdate[] = [];
@@ -229,25 +233,65 @@ export class RedisTransport implements Transport {
     return storedUpdate(update, seq, timeOfSeq(seq));
   }
 
-  async after(lastEventId: string, limit: number): Promise<AfterResult> {
+  async after(lastEventId: string, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<AfterResult> {
+    // With a byte bound, the first read is small and the page grows by `#fill` only while it fits.
+    const first = Number.isFinite(maxBytes) ? Math.min(limit, READ_CHUNK) : limit;
     try {
-      const read = await this.#history.read(lastEventId === "earliest" ? START : lastEventId, limit);
-      if (read.kind === "found") return { kind: "found", updates: toUpdates(read.entries) };
-      if (read.kind === "trimmed") return { kind: "unknown-id", updates: toUpdates(read.entries) };
-      const oldest = await this.#history.read(START, limit);
-      return { kind: "unknown-id", updates: oldest.kind === "unknown" ? [] : toUpdates(oldest.entries) };
+      const read = await this.#history.read(lastEventId === "earliest" ? START : lastEventId, first);
+      if (read.kind === "found")
+        return { kind: "found", updates: await this.#fill(toUpdates(read.entries), first, limit, maxBytes) };
+      if (read.kind === "trimmed")
+        return {
+          kind: "unknown-id",
+          updates: await this.#fill(toUpdates(read.entries), first, limit, maxBytes),
+        };
+      const oldest = await this.#history.read(START, first);
+      return {
+        kind: "unknown-id",
+        updates:
+          oldest.kind === "unknown"
+            ? []
+            : await this.#fill(toUpdates(oldest.entries), first, limit, maxBytes),
+      };
     } catch (error) {
       throw unavailable(error);
     }
   }
 
-  async afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]> {
+  async afterSeq(
+    seq: number,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<readonly StoredUpdate[]> {
+    const first = Number.isFinite(maxBytes) ? Math.min(limit, READ_CHUNK) : limit;
     try {
-      const read = await this.#history.read(entryIdOfSeq(seq), limit);
-      return read.kind === "unknown" ? [] : toUpdates(read.entries);
+      const read = await this.#history.read(entryIdOfSeq(seq), first);
+      return read.kind === "unknown" ? [] : await this.#fill(toUpdates(read.entries), first, limit, maxBytes);
     } catch (error) {
       throw unavailable(error);
     }
+  }
+
+  /**
+   * `page` (read `asked` at a time), grown chunk by chunk up to `limit` updates and `maxBytes` of
+   * data, so that a page of large updates is never fetched from Redis whole.
+   */
+  async #fill(page: StoredUpdate[], asked: number, limit: number, maxBytes: number): Promise<StoredUpdate[]> {
+    let bytes = 0;
+    for (const update of page) bytes += update.data.length;
+    let got = page.length;
+    while (got === asked && page.length < limit && bytes < maxBytes) {
+      const last = page.at(-1);
+      if (last === undefined) break;
+      asked = Math.min(READ_CHUNK, limit - page.length);
+      const read = await this.#history.read(entryIdOfSeq(last.seq), asked);
+      if (read.kind !== "found") break;
+      const more = toUpdates(read.entries);
+      for (const update of more) bytes += update.data.length;
+      page.push(...more);
+      got = more.length;
+    }
+    return withinBytes(page, maxBytes) as StoredUpdate[];
   }
 
   async newestSeq(): Promise<number> {

@@ -188,15 +188,28 @@ export class SqliteStore implements Store {
     });
   }
 
-  async after(lastEventId: string, limit: number): Promise<AfterResult> {
-    if (lastEventId === "earliest") return { kind: "found", updates: await this.afterSeq(0, limit) };
+  async after(lastEventId: string, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<AfterResult> {
+    if (lastEventId === "earliest")
+      return { kind: "found", updates: await this.afterSeq(0, limit, maxBytes) };
     const row = this.#seqOf.get(lastEventId);
-    if (row === undefined) return { kind: "unknown-id", updates: await this.afterSeq(0, limit) };
-    return { kind: "found", updates: await this.afterSeq(row.seq, limit) };
+    if (row === undefined) return { kind: "unknown-id", updates: await this.afterSeq(0, limit, maxBytes) };
+    return { kind: "found", updates: await this.afterSeq(row.seq, limit, maxBytes) };
   }
 
-  async afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]> {
-    return this.#bySeq.all(seq, limit).map(fromRow);
+  async afterSeq(
+    seq: number,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<readonly StoredUpdate[]> {
+    // Row by row, so that rows past the byte bound are never read.
+    const page: StoredUpdate[] = [];
+    let bytes = 0;
+    for (const row of this.#bySeq.iterate(seq, limit)) {
+      page.push(fromRow(row));
+      bytes += row.data.length;
+      if (bytes >= maxBytes) break;
+    }
+    return page;
   }
 
   #existing(id: string): StoredUpdate | undefined {

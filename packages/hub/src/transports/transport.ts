@@ -25,6 +25,19 @@ export type AfterResult =
   | { readonly kind: "found"; readonly updates: readonly StoredUpdate[] }
   | { readonly kind: "unknown-id"; readonly updates: readonly StoredUpdate[] };
 
+/** The data characters one page of history holds at most (beyond its first update): 1 MiB. */
+export const PAGE_BYTES = 1_048_576;
+
+/** The first updates of `updates` whose data fits in `maxBytes` characters, at least one. */
+export function withinBytes(updates: readonly StoredUpdate[], maxBytes: number): readonly StoredUpdate[] {
+  let bytes = 0;
+  for (let i = 0; i < updates.length; i++) {
+    bytes += updates[i]?.data.length ?? 0;
+    if (bytes >= maxBytes) return updates.slice(0, i + 1);
+  }
+  return updates;
+}
+
 export interface HistoryLimits {
   /** Updates kept at most. */
   readonly maxEvents: number;
@@ -41,11 +54,13 @@ export interface Store {
   append(update: Update): Promise<StoredUpdate>;
   /**
    * Up to `limit` updates after the one with `lastEventId` (`"earliest"`: from the oldest kept),
-   * oldest first. `afterSeq` continues a previous page by sequence number instead.
+   * oldest first, and no more once their data has reached `maxBytes` characters (at least one,
+   * however large: a page of large updates must not be read into memory whole). `afterSeq`
+   * continues a previous page by sequence number instead.
    */
-  after(lastEventId: string, limit: number): Promise<AfterResult>;
-  /** Up to `limit` updates with a sequence number above `seq`, oldest first. */
-  afterSeq(seq: number, limit: number): Promise<readonly StoredUpdate[]>;
+  after(lastEventId: string, limit: number, maxBytes?: number): Promise<AfterResult>;
+  /** Up to `limit` updates with a sequence number above `seq`, oldest first, bounded as `after`. */
+  afterSeq(seq: number, limit: number, maxBytes?: number): Promise<readonly StoredUpdate[]>;
   /** The id of the newest update kept, or `"earliest"` when history is empty. */
   lastEventId(): Promise<string>;
   /**

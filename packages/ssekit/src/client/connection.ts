@@ -4,7 +4,7 @@
  * polling (docs/polling.md) when the runtime cannot stream or a proxy buffers the stream. It
  * reports to a `ConnectionSink`; it does not know about EventTarget, tabs or MessageEvent.
  */
-import type { ParsedEvent } from "../protocol/index.js";
+import { decodeHeaderId, type ParsedEvent } from "../protocol/index.js";
 import { reconnectDelay } from "./backoff.js";
 import { SseClientError } from "./errors.js";
 import { pollOnce } from "./poll.js";
@@ -58,6 +58,13 @@ export interface Connection {
 export function startConnection(options: ConnectionOptions, sink: ConnectionSink): Connection {
   let closed = false;
   let lastEventId = options.lastEventId;
+  /**
+   * Where the last stream began, as its server said in a `Last-Event-ID` response header (the hub,
+   * and ssekit/server sessions given `startsAfter`): headers pass a buffering proxy at once, the
+   * events behind them may not. A client that switches to polling before it has seen an id polls
+   * from here, so the events the proxy held back are not lost (docs/polling.md).
+   */
+  let streamStart = "";
   let retry = options.retry;
   let mode: "stream" | "poll" = "stream";
   /** Where the next attempt goes: after a redirect, browsers reconnect to the final URL. */
@@ -106,6 +113,7 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
         void response.body?.cancel().catch(() => {});
         return { opened, error: problem, fatal: true };
       }
+      streamStart = decodeHeaderId(response.headers.get("last-event-id") ?? "");
       if (!response.body) {
         if (options.fallback === "poll") {
           mode = "poll";
@@ -125,6 +133,9 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
         },
         onRetry: (ms) => {
           retry = ms;
+        },
+        onLastEventId: (id) => {
+          lastEventId = id;
         },
         onBytes: armStall,
       });
@@ -153,15 +164,16 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
     for (;;) {
       const abort = new AbortController();
       controller = abort;
+      const from = lastEventId === "" ? streamStart : lastEventId;
       try {
         const batch = await pollOnce({
           url: target,
           fetch: options.fetch,
           headers: options.headers,
           withCredentials: options.withCredentials,
-          lastEventId,
-          // The first poll (no id yet) only learns the server's current id: answer at once.
-          timeout: lastEventId === "" ? 0 : options.pollTimeout,
+          lastEventId: from,
+          // The first poll with no id at all only learns the server's current id: answer at once.
+          timeout: from === "" ? 0 : options.pollTimeout,
           signal: abort.signal,
         });
         if (closed) return { opened, error: ended(options.url), fatal: true };

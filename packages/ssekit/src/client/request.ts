@@ -4,7 +4,7 @@
  * reconnect), checking the response (200 and `text/event-stream`, else the connection fails), and
  * reading its body into the protocol parser. Not responsible for reconnecting or dispatching.
  */
-import { createParser, type ParsedEvent } from "../protocol/index.js";
+import { createParser, encodeHeaderId, type ParsedEvent } from "../protocol/index.js";
 import { SseClientError } from "./errors.js";
 
 /** The `fetch` signature the client calls; any WHATWG-compatible implementation fits. */
@@ -22,9 +22,14 @@ export interface StreamRequestOptions {
   readonly accept?: string;
 }
 
-/** True where a browser's HTTP cache applies (there, `cache: "no-store"` avoids a CORS preflight). */
+/**
+ * True where a browser's HTTP cache applies (there, `cache: "no-store"` avoids a CORS preflight):
+ * pages, and workers (dedicated and shared, where the tab-sharing connection lives), which have
+ * `importScripts` and no `document`. Node, Deno and Bun have neither.
+ */
 function inBrowser(): boolean {
-  return typeof (globalThis as { document?: unknown }).document === "object";
+  const scope = globalThis as { document?: unknown; importScripts?: unknown };
+  return typeof scope.document === "object" || typeof scope.importScripts === "function";
 }
 
 /** The `RequestInit` for one attempt. */
@@ -32,7 +37,7 @@ export function requestInit(options: StreamRequestOptions): RequestInit {
   const headers = new Headers(options.headers);
   headers.set("Accept", options.accept ?? "text/event-stream");
   if (options.lastEventId !== undefined && options.lastEventId !== "")
-    headers.set("Last-Event-ID", options.lastEventId);
+    headers.set("Last-Event-ID", encodeHeaderId(options.lastEventId));
   const init: RequestInit = {
     method: options.method ?? "GET",
     headers,
@@ -40,10 +45,15 @@ export function requestInit(options: StreamRequestOptions): RequestInit {
     redirect: "follow",
     signal: options.signal,
   };
-  // Browsers: the cache mode (a Cache-Control header would make cross-origin requests preflighted).
-  // Elsewhere there is no HTTP cache to bypass, but proxies may have one: say so in a header.
+  // Browsers: the cache mode (a Cache-Control header would make cross-origin requests preflighted);
+  // Fetch then adds `Cache-Control: no-cache` and `Pragma: no-cache` itself (HTTP-network-or-cache
+  // fetch, cache mode "no-store"). Elsewhere there is no HTTP cache to bypass, but proxies may have
+  // one: send the same two headers a browser sends.
   if (inBrowser()) init.cache = "no-store";
-  else if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
+  else {
+    if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-cache");
+    if (!headers.has("Pragma")) headers.set("Pragma", "no-cache");
+  }
   if (options.body !== undefined && options.body !== null) init.body = options.body;
   return init;
 }
@@ -85,6 +95,8 @@ export function networkError(url: string, cause: unknown): SseClientError {
 export interface StreamReadCallbacks {
   readonly onEvent: (event: ParsedEvent) => void;
   readonly onRetry?: (ms: number) => void;
+  /** A block with an `id` but no data set the last event id (the parser's `onLastEventId`). */
+  readonly onLastEventId?: (id: string) => void;
   /** Called for every chunk of bytes, heartbeats included (the stall detector listens here). */
   readonly onBytes?: () => void;
 }
@@ -101,9 +113,11 @@ export function connectionParser(lastEventId: string, callbacks: StreamReadCallb
   const parser = createParser({
     onEvent: callbacks.onEvent,
     ...(callbacks.onRetry ? { onRetry: callbacks.onRetry } : {}),
+    ...(callbacks.onLastEventId ? { onLastEventId: callbacks.onLastEventId } : {}),
   });
   if (lastEventId === "") return { feed: (c: Uint8Array) => parser.feed(c), end: () => parser.end() };
-  parser.feed(`id: ${lastEventId}\n`);
+  // A block of its own, so that the parser counts this id as already the event source's.
+  parser.feed(`id: ${lastEventId}\n\n`);
   let head: number[] | undefined = [];
   const flushHead = (): void => {
     if (!head) return;

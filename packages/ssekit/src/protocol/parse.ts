@@ -21,6 +21,13 @@ export interface ParserCallbacks {
   readonly onRetry?: (ms: number) => void;
   /** Called with the text of each comment line (`:` removed, and one space after it). */
   readonly onComment?: (text: string) => void;
+  /**
+   * Called at a blank line that dispatches no event (no `data`) when it changes the last event
+   * id: the spec's dispatch sets the event source's last event id before it checks for data
+   * (9.2.6, "dispatch the event", step 1), so `id: 7` alone sets what a reconnection sends.
+   * Events carry their id themselves; an id in a block the stream never finishes is not reported.
+   */
+  readonly onLastEventId?: (id: string) => void;
 }
 
 /** A parser instance: feed it chunks in order. */
@@ -50,7 +57,7 @@ function firstCR(text: string, from: number, to: number): number {
 
 /** Creates a streaming parser. See `ParserCallbacks` for what it reports. */
 export function createParser(callbacks: ParserCallbacks): EventParser {
-  const { onEvent, onRetry, onComment } = callbacks;
+  const { onEvent, onRetry, onComment, onLastEventId } = callbacks;
   /** Whether any text has been seen (a BOM is stripped only at the very start). */
   let started = false;
   /** An unfinished line of string input. */
@@ -61,6 +68,17 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
   let dataLines = 0;
   let type = "";
   let lastEventId = "";
+  /** The last event id as of the previous blank line (what the event source holds). */
+  let dispatchedId = "";
+
+  /** A blank line that ends a block without data: no event, but the last event id is set. */
+  function noEvent(): void {
+    type = "";
+    if (lastEventId !== dispatchedId) {
+      dispatchedId = lastEventId;
+      onLastEventId?.(lastEventId);
+    }
+  }
 
   function dispatch(): void {
     if (dataLines > 0) {
@@ -68,8 +86,9 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
       data = "";
       dataLines = 0;
       type = "";
+      dispatchedId = lastEventId;
       onEvent(event);
-    } else type = "";
+    } else noEvent();
   }
 
   /** Any line that is not `data:`, `event:` or `id:` spelled the common way, and comments. */
@@ -167,8 +186,9 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
             data = "";
             dataLines = 0;
             type = "";
+            dispatchedId = lastEventId;
             onEvent(event);
-          } else type = "";
+          } else noEvent();
         } else if (
           c === 100 &&
           text.charCodeAt(pos + 1) === 97 &&
@@ -185,6 +205,7 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
               // A single data line followed by the blank line: dispatch without touching the buffer.
               const event: ParsedEvent = { type: type === "" ? "message" : type, data: value, lastEventId };
               type = "";
+              dispatchedId = lastEventId;
               onEvent(event);
               pos = lf + 2;
               lf = text.indexOf("\n", pos);
@@ -377,6 +398,7 @@ export function createParser(callbacks: ParserCallbacks): EventParser {
       dataLines = 0;
       type = "";
       lastEventId = "";
+      dispatchedId = "";
       pendingLength = 0;
     },
   };

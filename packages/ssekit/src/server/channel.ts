@@ -78,6 +78,16 @@ export class Channel<M extends EventMap = EventMap> implements Membership {
     return this.#history?.newest()?.id;
   }
 
+  /**
+   * Where a stream that joins now starts, for `createSession(req, res, { startsAfter })`: the id of
+   * the newest kept event, `"earliest"` while the history is empty (a poll from there gets every
+   * event), undefined without history (such a channel cannot be polled).
+   */
+  get startsAfter(): string | undefined {
+    if (!this.#history) return undefined;
+    return this.#history.newest()?.id ?? "earliest";
+  }
+
   /** @internal The history ring, for polling. */
   get history(): History | undefined {
     return this.#history;

@@ -24,3 +24,14 @@ export function checkNonNegativeInteger(name: string, value: number | undefined)
     );
   }
 }
+
+/** Validates an option that holds an event id (no CR, LF or NUL, as in an `id:` field), naming it. */
+export function checkedEventId(name: string, value: string): string {
+  if (typeof value !== "string" || /[\r\n\0]/.test(value)) {
+    throw new SseServerError(
+      "INVALID_OPTION",
+      `${name} must be an event id: a string without CR, LF or NUL (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}

@@ -5,9 +5,9 @@
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { encodeBytes } from "../protocol/index.js";
+import { encodeBytes, encodeHeaderId } from "../protocol/index.js";
 import { chunkFrame, type Framed } from "./chunked.js";
-import { SseServerError } from "./errors.js";
+import { checkedEventId, SseServerError } from "./errors.js";
 import { readLastEventId } from "./request.js";
 import { compactHead } from "./response-head.js";
 import { Session, type SessionSink } from "./session.js";
@@ -161,6 +161,8 @@ export function createSession<M extends EventMap = EventMap>(
     "cache-control": "no-cache, no-transform",
     "x-accel-buffering": "no",
   };
+  if (options.startsAfter !== undefined)
+    headers["last-event-id"] = encodeHeaderId(checkedEventId("startsAfter", options.startsAfter));
   // Connection-specific headers are forbidden in HTTP/2 (RFC 9113, 8.2.2); Node throws on them.
   if (!http2) headers.connection = "keep-alive";
   res.writeHead(200, headers);

@@ -4,6 +4,7 @@
  * `timeout` ms when there are none yet. It reads through a `PollSource`: the in-process channel's
  * history ring, or the shared log of a channel with a bus. Web standards only (Request in, Response out).
  */
+import { decodeHeaderId } from "../protocol/index.js";
 import type { ChannelEvent } from "./channel.js";
 
 /** What one read of a poll source returns. */
@@ -76,10 +77,11 @@ export async function pollChannel(
   }
   const wait = Math.min(timeout, options.maxTimeout ?? 30_000);
   const max = options.maxEvents ?? 1000;
+  const header = request.headers.get("last-event-id");
   const last =
     url.searchParams.get("lastEventID") ??
     url.searchParams.get("lastEventId") ??
-    request.headers.get("last-event-id");
+    (header === null ? null : decodeHeaderId(header));
   const current = () => channel.lastEventId ?? "";
   if (last === null) return batch([], current(), options, false);
   const answer = async (): Promise<Response | undefined> => {

@@ -53,4 +53,13 @@ export interface SessionOptions {
   readonly onBackpressure?: BackpressurePolicy;
   /** Extra response headers (CORS and the like). Default: none. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Where this stream starts: the id of the newest event a client that sent no `Last-Event-ID`
+   * will not get (for a channel, `channel.startsAfter`). Sent as the `Last-Event-ID` response
+   * header, as the Mercure hub does: headers pass a buffering proxy at once, so a client that sees
+   * no event and switches to polling polls from there and loses none (docs/polling.md).
+   * Cross-origin clients need `Access-Control-Expose-Headers: Last-Event-ID` to read it.
+   * Default: no header.
+   */
+  readonly startsAfter?: string;
 }

@@ -3,7 +3,8 @@
  * Request/Response (Hono, Next.js route handlers, Bun, Deno, Workers). Web standards only: no
  * `node:` imports. The runtime owns the connection, so no `Connection` header is set here.
  */
-import { encodeBytes } from "../protocol/index.js";
+import { encodeBytes, encodeHeaderId } from "../protocol/index.js";
+import { checkedEventId } from "./errors.js";
 import { readLastEventId } from "./request.js";
 import { DEFAULT_MAX_BUFFERED_BYTES, Session, type SessionSink } from "./session.js";
 import type { EventMap, SessionOptions } from "./types.js";
@@ -67,6 +68,10 @@ export function createWebSession<M extends EventMap = EventMap>(
   request: Request,
   options: SessionOptions = {},
 ): { readonly session: Session<M>; readonly response: Response } {
+  const startsAfter =
+    options.startsAfter === undefined
+      ? undefined
+      : encodeHeaderId(checkedEventId("startsAfter", options.startsAfter));
   const sink = new StreamSink(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   const lastEventId = readLastEventId(request.headers.get("last-event-id"), request.url);
   const session = new Session<M>(sink, lastEventId, options);
@@ -87,5 +92,6 @@ export function createWebSession<M extends EventMap = EventMap>(
   headers.set("content-type", "text/event-stream; charset=utf-8");
   headers.set("cache-control", "no-cache, no-transform");
   headers.set("x-accel-buffering", "no");
+  if (startsAfter !== undefined) headers.set("last-event-id", startsAfter);
   return { session, response: new Response(sink.stream, { status: 200, headers }) };
 }

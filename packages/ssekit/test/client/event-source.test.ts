@@ -46,7 +46,8 @@ describe("EventSource processing model", { timeout: 30000 }, () => {
     assert.equal(requests.length, 2);
     for (const request of requests) {
       assert.equal(request.accept, "text/event-stream");
-      assert.equal(request.cacheControl, "no-store");
+      assert.equal(request.cacheControl, "no-cache");
+      assert.equal(request.pragma, "no-cache");
     }
   });
 
@@ -251,4 +252,56 @@ describe("documented behaviours of the eventsource package hold for ours", { tim
       assert.equal(source.readyState, 2);
     });
   }
+});
+
+describe("where ours and the eventsource package differ", { timeout: 30000 }, () => {
+  test("after a non-ASCII id the eventsource package cannot reconnect in Node (fetch refuses the header); ours sends its UTF-8 bytes", async () => {
+    const scripts = [
+      { kind: "stream" as const, chunks: ["retry: 10\nid: \u2603\ndata: a\n\n"] },
+      { kind: "stream" as const, chunks: ["data: b\n\n"] },
+      { kind: "status" as const, status: 204 },
+    ];
+    const theirs = new PackageEventSource(server.define("non-ascii-package", scripts));
+    const reason = await new Promise<string>((resolve) => {
+      let errors = 0;
+      theirs.onerror = (event: Event & { message?: string }) => {
+        // The first error is the end of the stream; the next ones are failed reconnects.
+        if (++errors === 3) resolve(event.message ?? "");
+      };
+    });
+    theirs.close();
+    assert.match(reason, /ByteString/);
+    assert.equal(server.requests("non-ascii-package").length, 1, "no reconnect reached the server");
+
+    const result = await runScenario(EventSource, server.define("non-ascii-ours", scripts), server.origin);
+    assert.equal(result.why, "closed");
+    assert.ok(result.log.includes('message "b" "\u2603" readyState=1 origin=true url=true'));
+    const resumed = server.requests("non-ascii-ours")[1]?.lastEventId ?? "";
+    assert.equal(Buffer.from(resumed, "latin1").toString("utf8"), "\u2603");
+  });
+
+  test("an id in a block without data: the eventsource package reconnects with the id before it; ours, as Chromium, with it", async () => {
+    const scripts = [
+      { kind: "stream" as const, chunks: ["retry: 10\nid: 1\ndata: a\n\n", "id: 2\n\n"] },
+      { kind: "stream" as const, chunks: ["data: b\n\n"] },
+      { kind: "status" as const, status: 204 },
+    ];
+    for (const [name, Impl, resumedWith] of [
+      ["id-only-package", PackageEventSource, "1"],
+      ["id-only-ours", EventSource, "2"],
+    ] as const) {
+      const source = new Impl(server.define(name, scripts));
+      await new Promise<void>((resolve) => {
+        source.onerror = () => {
+          if (source.readyState === 2) resolve();
+        };
+      });
+      source.close();
+      assert.deepEqual(
+        server.requests(name).map((r) => r.lastEventId),
+        [null, resumedWith, resumedWith],
+        name,
+      );
+    }
+  });
 });

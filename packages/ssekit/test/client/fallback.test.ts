@@ -2,10 +2,14 @@
 // the runtime's fetch has no streaming body, and when a proxy buffers the stream (no byte within
 // `stallTimeout`), in Node and in Chromium; without it, a body-less fetch fails with NO_BODY.
 import assert from "node:assert/strict";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { EventSource, type SseErrorEvent } from "../../src/client/index.js";
+import { createChannel, createSession } from "../../src/server/index.js";
 import { bundleClientGlobal, injectClient, launchChromium } from "../support/browser.js";
+import { startBufferingProxy } from "../support/buffering-proxy.js";
 import { type FixtureServer, startFixtureServer } from "../support/fixture-server.js";
 
 let server: FixtureServer;
@@ -119,6 +123,115 @@ describe("polling fallback", { timeout: 30000 }, () => {
     } finally {
       await page.close();
       server.setLiveMode("stream");
+    }
+  });
+});
+
+/** Every message until the one whose data is `last`: a lost event shows as a difference, not a hang. */
+function collectUntil(source: EventSource, last: string): Promise<string[]> {
+  const seen: string[] = [];
+  return new Promise((resolve) => {
+    source.addEventListener("message", (event) => {
+      const message = event as MessageEvent;
+      seen.push(`${message.type}:${message.data}:${message.lastEventId}`);
+      if (message.data === last) resolve(seen);
+    });
+  });
+}
+
+/** The request's headers as a Web `Headers` (Node's repeated headers joined as fetch does). */
+function webHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  return headers;
+}
+
+/**
+ * A node:http app with a channel (history on): its stream through `createSession` with
+ * `startsAfter`, its polls through `channel.poll`, and `/page` for browser tests.
+ */
+async function channelApp(channel: ReturnType<typeof createChannel>) {
+  const upstream = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://upstream");
+    if (url.pathname === "/page") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end("<!doctype html><title>channel</title>");
+      return;
+    }
+    if (url.searchParams.get("poll") === "1") {
+      const abort = new AbortController();
+      res.on("close", () => abort.abort());
+      const request = new Request(url, { headers: webHeaders(req), signal: abort.signal });
+      void channel.poll(request, { retry: 20 }).then(async (response) => {
+        res.writeHead(response.status, Object.fromEntries(response.headers));
+        res.end(await response.text());
+      });
+      return;
+    }
+    channel.add(createSession(req, res, { heartbeat: 0, startsAfter: channel.startsAfter }));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    close() {
+      upstream.closeAllConnections();
+      return new Promise<void>((resolve) => upstream.close(() => resolve()));
+    },
+  };
+}
+
+const expected = Array.from({ length: 10 }, (_, i) => `message:e${i}:${i + 2}`);
+
+describe("polling fallback through a proxy that holds 32 KiB", { timeout: 30000 }, () => {
+  test("ssekit/server channel: events sent before the switch to polling are delivered, none from before the stream", async () => {
+    const channel = createChannel({ history: 100 });
+    channel.broadcast({ data: "before the stream" });
+    const app = await channelApp(channel);
+    const proxy = await startBufferingProxy(app.origin);
+    const source = new EventSource(`${proxy.origin}/prices`, { fallback: "poll", stallTimeout: 300 });
+    try {
+      const received = collectUntil(source, "e9");
+      await opened(source); // the headers passed the proxy; the stream's bytes do not
+      for (let i = 0; i < 4; i++) channel.broadcast({ data: `e${i}` });
+      // Polling for a while (a second poll is out): then the rest, one poll answer or more.
+      await proxy.waitForRequests((url) => url.includes("poll=1"), 2);
+      for (let i = 4; i < 10; i++) channel.broadcast({ data: `e${i}` });
+      assert.deepEqual(await received, expected);
+    } finally {
+      source.close();
+      channel.close();
+      await proxy.close();
+      await app.close();
+    }
+  });
+
+  test("the same in Chromium", async () => {
+    const channel = createChannel({ history: 100 });
+    channel.broadcast({ data: "before the stream" });
+    const app = await channelApp(channel);
+    const proxy = await startBufferingProxy(app.origin);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${proxy.origin}/page`);
+      await injectClient(page, await bundleClientGlobal());
+      await page.evaluate(`{
+        globalThis.seen = [];
+        const source = new ssekit.EventSource("/prices", { fallback: "poll", stallTimeout: 300 });
+        source.addEventListener("message", (m) => globalThis.seen.push(m.type + ":" + m.data + ":" + m.lastEventId));
+        source.addEventListener("open", () => { globalThis.opened = true; });
+      }`);
+      await page.waitForFunction("globalThis.opened === true");
+      for (let i = 0; i < 4; i++) channel.broadcast({ data: `e${i}` });
+      await proxy.waitForRequests((url) => url.includes("poll=1"), 2);
+      for (let i = 4; i < 10; i++) channel.broadcast({ data: `e${i}` });
+      await page.waitForFunction(`globalThis.seen.some((line) => line.startsWith("message:e9:"))`);
+      assert.deepEqual(await page.evaluate("globalThis.seen"), expected);
+    } finally {
+      await page.close();
+      channel.close();
+      await proxy.close();
+      await app.close();
     }
   });
 });

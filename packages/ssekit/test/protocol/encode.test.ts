@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { encode, encodeBytes, encodeComment, SseEncodeError } from "ssekit/protocol";
+import fc from "fast-check";
+import {
+  decodeHeaderId,
+  encode,
+  encodeBytes,
+  encodeComment,
+  encodeHeaderId,
+  SseEncodeError,
+} from "ssekit/protocol";
 
 describe("encode", () => {
   test("writes fields in order and ends with a blank line", () => {
@@ -69,5 +77,31 @@ describe("encode: validation", () => {
     assert.throws(() => encode({ event: "a\nb" }), {
       message: 'event name must not contain CR or LF (got "a\\nb")',
     });
+  });
+});
+
+describe("encodeHeaderId / decodeHeaderId", () => {
+  test("a non-ASCII id travels as its UTF-8 bytes, one character per byte, and comes back", () => {
+    const value = encodeHeaderId("\u2603\u20ac");
+    assert.deepEqual(
+      Array.from(value, (c) => c.charCodeAt(0)),
+      [0xe2, 0x98, 0x83, 0xe2, 0x82, 0xac],
+    );
+    assert.equal(decodeHeaderId(value), "\u2603\u20ac");
+  });
+  test("ASCII ids are unchanged both ways", () => {
+    assert.equal(encodeHeaderId("urn:uuid:1"), "urn:uuid:1");
+    assert.equal(decodeHeaderId("urn:uuid:1"), "urn:uuid:1");
+  });
+  test("a value that is not UTF-8 (a Latin-1 client) is kept as it came", () => {
+    assert.equal(decodeHeaderId("caf\u00e9"), "caf\u00e9");
+  });
+  test("any id without CR, LF or NUL round-trips", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (id) => {
+        fc.pre(!/[\r\n\0]/.test(id));
+        assert.equal(decodeHeaderId(encodeHeaderId(id)), id);
+      }),
+    );
   });
 });

@@ -99,6 +99,22 @@ describe("createParser: ids", () => {
   test("an id in a block without data still updates the last event id", () => {
     assert.deepEqual(parseAll("id: 5\n\ndata: a\n\n"), [ev("a", "message", "5")]);
   });
+  test("onLastEventId reports an id set by a block without data, at its blank line, once", () => {
+    const ids: string[] = [];
+    const events: string[] = [];
+    const parser = createParser({
+      onEvent: (e) => events.push(`${e.data}@${e.lastEventId}`),
+      onLastEventId: (id) => ids.push(id),
+    });
+    parser.feed("id: 1\n");
+    assert.deepEqual(ids, [], "not before the blank line");
+    parser.feed("\n\nid: 1\n\nid: 2\nevent: x\n\r\ndata: a\n\nid\r\r");
+    assert.deepEqual(ids, ["1", "2", ""], "an unchanged id is not reported again; an empty id clears");
+    assert.deepEqual(events, ["a@2"]);
+    parser.feed("id: 3\n");
+    parser.end();
+    assert.deepEqual(ids, ["1", "2", ""], "an unfinished block sets nothing");
+  });
 });
 
 describe("createParser: dispatch", () => {

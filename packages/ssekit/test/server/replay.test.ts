@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { EventSource } from "eventsource";
+import { encodeHeaderId } from "../../src/protocol/index.js";
 import {
   createChannel,
   createSession,
@@ -91,6 +92,50 @@ describe("History replay", () => {
     replay.add(session);
     replay.close();
     assert.equal(await response.text(), ":\n\nid: urn:b\ndata: b\n\nid: 3\ndata: c\n\n");
+  });
+
+  test("a non-ASCII id sent by a client as UTF-8 bytes (as browsers do) is resumed from", async () => {
+    const ids = createChannel({ history: 10 });
+    ids.broadcast({ data: "a", id: "\u2603\u20ac" });
+    ids.broadcast({ data: "b", id: "caf\u00e9" });
+    const seen = new Collected<string | undefined>();
+    const server = await listen((req, res) => {
+      const session = createSession(req, res);
+      seen.push(session.lastEventId);
+      ids.add(session);
+      ids.close();
+    });
+    try {
+      // The bytes Chromium's EventSource sends for `id: ☃€` (its differential test checks ours send them too).
+      const response = await fetch(server.url, {
+        headers: { "last-event-id": encodeHeaderId("\u2603\u20ac") },
+      });
+      assert.equal(await response.text(), ":\n\nid: caf\u00e9\ndata: b\n\n");
+      assert.deepEqual(seen.items, ["\u2603\u20ac"]);
+      const poll = await ids.poll(
+        new Request("http://t/?poll=1&timeout=0", {
+          headers: { "last-event-id": encodeHeaderId("\u2603\u20ac") },
+        }),
+      );
+      assert.deepEqual((await poll.json()).events, [{ type: "message", data: "b", id: "caf\u00e9" }]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("startsAfter: the channel's newest id (earliest while empty) in the Last-Event-ID response header", () => {
+    assert.equal(createChannel().startsAfter, undefined, "no history, nothing to poll from");
+    const positioned = createChannel({ history: 2 });
+    assert.equal(positioned.startsAfter, "earliest");
+    positioned.broadcast({ data: "a", id: "\u2603" });
+    assert.equal(positioned.startsAfter, "\u2603");
+    const { response } = createWebSession(new Request("http://t/"), { startsAfter: positioned.startsAfter });
+    assert.equal(response.headers.get("last-event-id"), encodeHeaderId("\u2603"));
+    assert.throws(
+      () => createWebSession(new Request("http://t/"), { startsAfter: "a\nb" }),
+      (error: Error & { code?: string }) =>
+        error.code === "INVALID_OPTION" && /startsAfter/.test(error.message),
+    );
   });
 
   test(

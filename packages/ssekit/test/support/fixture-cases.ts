@@ -92,4 +92,43 @@ export const FIXTURE_CASES: readonly FixtureCase[] = [
       stop,
     ],
   },
+  {
+    // A last event id that is not ASCII: browsers send its UTF-8 bytes in Last-Event-ID.
+    name: "id-non-ascii",
+    scripts: [stream("retry: 10\nid: \u2603\u20ac\ndata: a\n\n"), stream("data: b\n\n"), stop],
+  },
+  {
+    // An id in a block without data sets the id the reconnection sends (dispatch step 1), and the
+    // id of the next events; an id in an unfinished block at the end of the stream does not.
+    name: "id-only-blocks",
+    scripts: [
+      stream("retry: 10\nid: 1\ndata: a\n\n", "id: 2\n\n"),
+      stream("data: b\n\n", "id: 3\nevent: foo\n\n", "data: c\n\n", "id: 4\n"),
+      stream("id\n\n"),
+      stream("data: d\n\n"),
+      stop,
+    ],
+  },
+  { name: "status-201", scripts: [{ kind: "stream", status: 201, chunks: ["retry: 10\ndata: no\n\n"] }] },
+  { name: "status-206", scripts: [{ kind: "stream", status: 206, chunks: ["retry: 10\ndata: no\n\n"] }] },
+  { name: "empty-content-type", scripts: [{ kind: "stream", contentType: "", chunks: ["data: no\n\n"] }] },
+  {
+    name: "content-type-event-stream-prefix",
+    scripts: [{ kind: "stream", contentType: "text/event-streams", chunks: ["data: no\n\n"] }],
+  },
+  { name: "redirect-302", scripts: [{ kind: "redirect", status: 302, location: "/case/basic-target" }] },
+  { name: "redirect-308", scripts: [{ kind: "redirect", status: 308, location: "/case/basic-target" }] },
+  {
+    // Only ASCII digits make a retry; each of these but the last is ignored, 0 is valid.
+    name: "retry-edge-values",
+    scripts: [
+      stream("retry: -1\nretry: 1.5\nretry: 1e3\nretry:  10\nretry: 10 \nretry: +10\nretry: 0\ndata: a\n\n"),
+      stream("retry: 0010\ndata: b\n\n"),
+      stop,
+    ],
+  },
+  {
+    name: "cr-only-with-ids",
+    scripts: [stream("retry: 10\rid: 1\rdata: a\r\r", "id: 2\r\r"), stream("data: b\r\r"), stop],
+  },
 ];

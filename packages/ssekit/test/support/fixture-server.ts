@@ -3,7 +3,8 @@
  * case is a list of scripted responses, one per request in order (the last repeats), so a test can
  * script a first connection, a reconnect and a final 204. Chunks are written one by one with a
  * pause between them so they reach the client as separate reads. The server records every request
- * (path, Last-Event-ID, Accept, Cache-Control) and counts the SSE responses open right now.
+ * (path, Last-Event-ID, Accept, Cache-Control, Pragma; header values as Node reads them, one
+ * character per byte, so a UTF-8 Last-Event-ID shows its bytes) and counts the SSE responses open right now.
  * Also serves `/page` (an empty HTML page, so browser tests share the fixtures' origin) and a
  * publishable live channel with history (`/live`) that answers both streaming and docs/polling.md.
  */
@@ -29,7 +30,9 @@ export type Script =
       readonly body?: string;
       readonly contentType?: string;
     }
-  | { readonly kind: "redirect"; readonly status: 301 | 302 | 307 | 308; readonly location: string };
+  | { readonly kind: "redirect"; readonly status: 301 | 302 | 307 | 308; readonly location: string }
+  /** No response at all, not even headers, until the client gives up (counted in `openStreams`). */
+  | { readonly kind: "pending" };
 
 /** A request the server received. */
 export interface RecordedRequest {
@@ -38,6 +41,7 @@ export interface RecordedRequest {
   readonly lastEventId: string | null;
   readonly accept: string | null;
   readonly cacheControl: string | null;
+  readonly pragma: string | null;
   readonly body: string;
 }
 
@@ -105,6 +109,10 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   }
 
   async function serveScript(script: Script, res: ServerResponse): Promise<void> {
+    if (script.kind === "pending") {
+      track(res);
+      return;
+    }
     if (script.kind === "status") {
       res.writeHead(script.status, { "Content-Type": script.contentType ?? "text/plain" });
       res.end(script.body ?? "");
@@ -179,6 +187,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
         lastEventId: typeof lastEventId === "string" ? lastEventId : null,
         accept: req.headers.accept ?? null,
         cacheControl: req.headers["cache-control"] ?? null,
+        pragma: req.headers.pragma ?? null,
         body: Buffer.concat(chunks).toString("utf8"),
       };
       log.push(record);

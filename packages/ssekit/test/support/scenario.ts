@@ -56,3 +56,51 @@ export function runScenario(
   ) => Promise<ScenarioLog>;
   return fn(EventSourceClass, url, expectedOrigin, limitMs);
 }
+
+/** What `HANDLE_SCENARIO` returns: the log so far, and a way to call `close()` from outside. */
+export interface ScenarioHandle {
+  readonly log: string[];
+  close(): void;
+}
+
+/**
+ * `(EventSourceClass, url, closeInErrorListener) => ScenarioHandle`, as source text: opens an
+ * EventSource and logs open, message and error with the readyState; with `closeInErrorListener`
+ * the first `error` listener call closes the source. For the cases the full scenario cannot show:
+ * `close()` while connecting, and `close()` from an `error` listener.
+ */
+export const HANDLE_SCENARIO = `(EventSourceClass, url, closeInErrorListener) => {
+  const log = [];
+  const es = new EventSourceClass(url);
+  log.push("init readyState=" + es.readyState);
+  es.onopen = () => log.push("open readyState=" + es.readyState);
+  es.onmessage = (event) => log.push("message " + JSON.stringify(event.data) + " readyState=" + es.readyState);
+  es.onerror = () => {
+    log.push("error readyState=" + es.readyState);
+    if (closeInErrorListener) {
+      es.close();
+      log.push("closed in the error listener readyState=" + es.readyState);
+    }
+  };
+  return {
+    log,
+    close() {
+      es.close();
+      log.push("after close readyState=" + es.readyState);
+    },
+  };
+}`;
+
+/** Runs `HANDLE_SCENARIO` in this process. */
+export function startHandleScenario(
+  EventSourceClass: unknown,
+  url: string,
+  closeInErrorListener: boolean,
+): ScenarioHandle {
+  const fn = new Function(`return (${HANDLE_SCENARIO});`)() as (
+    c: unknown,
+    u: string,
+    e: boolean,
+  ) => ScenarioHandle;
+  return fn(EventSourceClass, url, closeInErrorListener);
+}

@@ -4,6 +4,7 @@
  * failed publish exits 1 with the hub's reason.
  */
 import { booleanFlag, parseCommandArgs, stringFlag } from "../args.js";
+import { fetchDevToken } from "../dev-token.js";
 import { CliRuntimeError, CliUsageError } from "../errors.js";
 import { hubUrl, publisherKey } from "../hub-url.js";
 import type { CommandIo } from "../io.js";
@@ -18,7 +19,8 @@ Options:
   --hub URL        the hub (default: SSEKIT_HUB_URL or http://localhost:3000/.well-known/mercure)
   --token JWT      publisher JWT to send
   --key SECRET     sign a publisher JWT for TOPIC with this secret instead
-                   (default: MERCURE_PUBLISHER_JWT_KEY, then MERCURE_JWT_KEY)
+                   (default: MERCURE_PUBLISHER_JWT_KEY, then MERCURE_JWT_KEY; with none,
+                   a hub on this machine started with --dev gives a token)
   --type TYPE      event type (the SSE "event" field)
   --id ID          the update's id (default: the hub assigns one)
   --retry MS       reconnection delay to send to subscribers
@@ -62,13 +64,18 @@ export async function pubCommand(argv: readonly string[], io: CommandIo): Promis
   let token = stringFlag(args, "token");
   if (token === undefined) {
     const key = publisherKey(stringFlag(args, "key"), io.env);
-    if (key === undefined) {
-      throw new CliUsageError(
-        "MISSING_VALUE",
-        "ssekit pub: --token or --key is required (or set MERCURE_PUBLISHER_JWT_KEY or MERCURE_JWT_KEY)",
-      );
+    if (key !== undefined) token = await mintToken({ key, publish: [topic], ttlMs: 60_000 });
+    else {
+      // Nothing configured: a local --dev hub gives loopback clients a token.
+      const dev = await fetchDevToken(url);
+      if (dev.kind === "none") {
+        throw new CliUsageError(
+          "MISSING_VALUE",
+          `ssekit pub: --token or --key is required (or set MERCURE_PUBLISHER_JWT_KEY or MERCURE_JWT_KEY); no development token either: ${dev.reason}`,
+        );
+      }
+      token = dev.token;
     }
-    token = await mintToken({ key, publish: [topic], ttlMs: 60_000 });
   }
   const form = new URLSearchParams({ topic, data: dataArg === "-" ? await readStdin() : dataArg });
   const type = stringFlag(args, "type");

@@ -4,7 +4,7 @@
  * Reads the stream with `fetch` and the `ssekit/protocol` parser. Not responsible for formatting
  * (output.ts).
  */
-import { createParser } from "ssekit/protocol";
+import { createParser, encodeHeaderId } from "ssekit/protocol";
 import { parseCommandArgs, stringFlag } from "../args.js";
 import { CliRuntimeError, CliUsageError } from "../errors.js";
 import { hubUrl, subscriberKey } from "../hub-url.js";
@@ -80,7 +80,8 @@ export async function subCommand(
     while (!done.signal.aborted && received < limit) {
       const headers: Record<string, string> = { accept: "text/event-stream" };
       if (token !== undefined) headers.authorization = `Bearer ${token}`;
-      if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
+      // As browsers send it: a non-ASCII id as its UTF-8 bytes (fetch refuses other characters).
+      if (lastEventId !== undefined) headers["last-event-id"] = encodeHeaderId(lastEventId);
       let response: Response;
       try {
         response = await fetch(url, { headers, signal: done.signal });

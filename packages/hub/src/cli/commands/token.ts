@@ -5,6 +5,7 @@
 
 import { HMAC_MIN_BYTES } from "../../config.js";
 import { parseCommandArgs, stringFlag, stringFlags } from "../args.js";
+import { DEFAULT_DEV_KEY_FILE, readDevKey } from "../dev.js";
 import { CliUsageError } from "../errors.js";
 import { publisherKey, subscriberKey } from "../hub-url.js";
 import type { CommandIo } from "../io.js";
@@ -20,7 +21,8 @@ Options:
   --publish SELECTOR     topic selector the bearer may publish to (repeatable)
   --subscribe SELECTOR   topic selector the bearer may subscribe to (repeatable)
   --key SECRET           signing secret (default: MERCURE_PUBLISHER_JWT_KEY, or
-                         MERCURE_SUBSCRIBER_JWT_KEY for a subscribe-only token, or MERCURE_JWT_KEY)
+                         MERCURE_SUBSCRIBER_JWT_KEY for a subscribe-only token, or MERCURE_JWT_KEY,
+                         else the key a --dev hub keeps in ./data/dev-jwt-key)
   --alg ALG              HS256 | HS384 | HS512 (default HS256)
   --ttl DURATION         lifetime such as 1h, 30m, 7d; 0 for no expiry (default 1h)
   -h, --help             show this help
@@ -46,13 +48,14 @@ export async function tokenCommand(argv: readonly string[], io: CommandIo): Prom
   let publish = stringFlags(args, "publish");
   let subscribe = stringFlags(args, "subscribe");
   const subscribeOnly = publish.length === 0 && subscribe.length > 0;
-  const key = subscribeOnly
-    ? subscriberKey(stringFlag(args, "key"), io.env)
-    : publisherKey(stringFlag(args, "key"), io.env);
+  const key =
+    (subscribeOnly
+      ? subscriberKey(stringFlag(args, "key"), io.env)
+      : publisherKey(stringFlag(args, "key"), io.env)) ?? readDevKey();
   if (key === undefined) {
     throw new CliUsageError(
       "MISSING_VALUE",
-      "ssekit token: --key is required (or set MERCURE_PUBLISHER_JWT_KEY or MERCURE_JWT_KEY)",
+      `ssekit token: --key is required (or set MERCURE_PUBLISHER_JWT_KEY or MERCURE_JWT_KEY; in a folder where npm start ran, ${DEFAULT_DEV_KEY_FILE} is used)`,
     );
   }
   if (publish.length === 0 && subscribe.length === 0) {
