@@ -196,8 +196,6 @@ export async function pollRoute(
   url: URL,
 ): Promise<void> {
   const { broker, config } = context;
-  const paced = broker.slicer.pace();
-  if (paced !== undefined) await paced;
   const selectors = requestedSelectors(url.searchParams);
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
   await answerPoll(

@@ -25,9 +25,6 @@ export async function subscribeRoute(
   common: Readonly<Record<string, string>>,
 ): Promise<void> {
   const { broker, config } = context;
-  // A burst of subscriptions read in one go yields once the loop has been busy for a slice.
-  const paced = broker.slicer.pace();
-  if (paced !== undefined) await paced;
   const selectors = requestedSelectors(url.searchParams);
   checkPatterns(context, selectors);
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });

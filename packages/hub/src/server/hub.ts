@@ -215,6 +215,12 @@ class HubImpl implements Hub {
   }
 
   async #route(req: HubRequest, res: HubResponse): Promise<void> {
+    // Subscriptions and polls read in one burst (a thousand clients connecting together) take
+    // turns once the loop has been busy for a slice, before any of their work; publishes do not.
+    if (req.method !== "POST" && req.url?.startsWith(MERCURE_PATH) === true) {
+      const paced = this.#broker.slicer.pace();
+      if (paced !== undefined) await paced;
+    }
     const url = requestUrl(req);
     const method = req.method ?? "GET";
     const context = this.#context;
