@@ -5,12 +5,18 @@
  * history ring, or the shared log of a channel with a bus. Web standards only (Request in, Response out).
  */
 import { decodeHeaderId } from "../protocol/index.js";
-import type { ChannelEvent } from "./channel.js";
+
+/** What a poll answers with of an event: the fields a channel's history keeps. */
+export interface PolledEvent {
+  readonly event: string | undefined;
+  readonly data: string;
+  readonly id: string | undefined;
+}
 
 /** What one read of a poll source returns. */
 export interface PollBatch {
   /** Oldest first, at most the `max` asked for. */
-  readonly events: readonly ChannelEvent[];
+  readonly events: readonly PolledEvent[];
   /** The id asked for could not be resumed exactly: `events` are the oldest kept. */
   readonly reset: boolean;
 }
@@ -40,7 +46,7 @@ function text(status: number, body: string): Response {
 }
 
 function batch(
-  entries: readonly ChannelEvent[],
+  entries: readonly PolledEvent[],
   lastEventId: string,
   options: PollOptions,
   reset: boolean,
