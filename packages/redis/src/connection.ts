@@ -45,9 +45,27 @@ export function connect(
   return typeof connection === "string" ? new Redis(connection, options) : new Redis(options);
 }
 
-/** Resolves once `redis` is ready, or rejects when it ends or `timeoutMs` passes. */
+/** The wait of each connection not ready yet, shared by every caller that waits meanwhile. */
+const waiting = new WeakMap<Redis, Promise<void>>();
+
+/**
+ * Resolves once `redis` is ready, or rejects when it ends or `timeoutMs` passes. Callers waiting at
+ * the same time share one wait (and the first one's time limit), so a burst of appends before the
+ * connection is up adds two listeners, not two per append.
+ */
 export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
+  let wait = waiting.get(redis);
+  if (wait === undefined) {
+    wait = waitForReady(redis, timeoutMs);
+    waiting.set(redis, wait);
+    const forget = () => waiting.delete(redis);
+    wait.then(forget, forget);
+  }
+  return wait;
+}
+
+function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`not connected within ${timeoutMs} ms`)), timeoutMs);
     const onReady = () => done();
