@@ -5,9 +5,10 @@
  * responsible for verifying tokens: that is the hub core's auth.
  */
 import { SignJWT } from "jose";
+import { HMAC_ALGORITHMS, type HmacAlgorithm } from "../config.js";
 import { CliUsageError } from "./errors.js";
 
-export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
+export type { HmacAlgorithm };
 
 export interface MintOptions {
   /** The shared secret, used as UTF-8 bytes as the Mercure hub does. */
@@ -22,7 +23,7 @@ export interface MintOptions {
   readonly alg?: HmacAlgorithm;
 }
 
-const HMAC = new Set<string>(["HS256", "HS384", "HS512"]);
+const HMAC = new Set<string>(HMAC_ALGORITHMS);
 
 export function isHmacAlgorithm(alg: string): alg is HmacAlgorithm {
   return HMAC.has(alg);

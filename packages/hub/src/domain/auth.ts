@@ -10,7 +10,7 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
-import type { KeyConfig } from "../config.js";
+import { type KeyConfig, PUBLIC_KEY_ALGORITHMS } from "../config.js";
 import { anyMatch, compileSelector, type Selector } from "./topics.js";
 import type { Update } from "./update.js";
 
@@ -91,19 +91,6 @@ export function findToken(
 
 type Key = Uint8Array | KeyObject | ReturnType<typeof createRemoteJWKSet>;
 
-const JWKS_ALGORITHMS = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-];
-
 /** A verifier bound to one key configuration. */
 export class Verifier {
   readonly #key: Key;
@@ -115,7 +102,8 @@ export class Verifier {
     this.#audience = audience;
     if ("jwksUrl" in config) {
       this.#key = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 5_000 });
-      this.#algorithms = JWKS_ALGORITHMS;
+      // A JWKS holds public keys: every public-key algorithm, never an HMAC one.
+      this.#algorithms = [...PUBLIC_KEY_ALGORITHMS];
     } else if ("secret" in config) {
       this.#key = new TextEncoder().encode(config.secret);
       this.#algorithms = [config.alg];
