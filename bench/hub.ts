@@ -11,7 +11,7 @@
  * Nchan's at p99 under 100 ms.
  */
 
-import { selfSignedCertificate } from "../packages/hub/test/tls-support.js";
+import { selfSignedCertificate } from "../packages/hub/test/support/tls-support.js";
 import { publishCapacity } from "./hub/capacity.js";
 import { countOf, quantile } from "./hub/histogram.js";
 import { startNchan } from "./hub/nchan.js";

@@ -13,8 +13,8 @@ import { CliUsageError } from "../src/cli/errors.js";
 import type { CommandIo } from "../src/cli/io.js";
 import { planHub } from "../src/cli/plan.js";
 import { ConfigError, createHub, type HubConfigInput, resolveConfig } from "../src/index.js";
-import { runCli } from "./cli-process.js";
-import { type Certificate, selfSignedCertificate } from "./tls-support.js";
+import { runCli } from "./support/cli-process.js";
+import { type Certificate, selfSignedCertificate } from "./support/tls-support.js";
 
 const KEY = "config-errors-secret-config-errors-secret";
 const dir = mkdtempSync(join(tmpdir(), "ssekit-config-errors-"));
