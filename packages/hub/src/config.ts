@@ -520,8 +520,3 @@ export function resolveConfig(input: HubConfigInput): HubConfig {
     logger: makeLogger(input),
   };
 }
-
-/** True when `value` is an already resolved `HubConfig` (it carries a logger instance). */
-export function isResolved(value: HubConfigInput | HubConfig): value is HubConfig {
-  return typeof value.logger === "object" && "maxBufferedBytes" in value && typeof value.store === "object";
-}

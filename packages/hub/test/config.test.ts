@@ -13,6 +13,27 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe("resolveConfig", () => {
+  test("a resolved config is a valid input and resolves to the same settings (one config shape)", () => {
+    const inputs = [
+      { logLevel: "silent" },
+      {
+        logLevel: "silent",
+        publisherJwtKey: "a-secret-that-is-at-least-32-bytes-long!",
+        corsOrigins: ["*", "https://a.test"],
+        store: "memory",
+        historyMaxEvents: 10,
+        maxPollBytes: 1000,
+        anonymous: true,
+      },
+    ];
+    for (const input of inputs) {
+      const once = resolveConfig(input);
+      const twice = resolveConfig(once);
+      assert.deepEqual({ ...twice, logger: undefined }, { ...once, logger: undefined });
+      assert.equal(twice.logger, once.logger);
+    }
+  });
+
   test("applies the documented defaults", () => {
     const config = resolveConfig({ logLevel: "silent" });
     assert.deepEqual(config.store, { kind: "sqlite", path: "./data/ssekit-hub.db" });

@@ -10,7 +10,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { Broker } from "../broker/broker.js";
 import type { Subscriber, SubscriberHost } from "../broker/subscriber.js";
-import { type HubConfig, type HubConfigInput, isResolved, resolveConfig } from "../config.js";
+import { type HubConfig, type HubConfigInput, resolveConfig } from "../config.js";
 import { AuthError } from "../domain/auth.js";
 import { SUBSCRIPTIONS_PATH } from "../domain/subscription.js";
 import type { StoredUpdate, Update } from "../domain/update.js";
@@ -332,7 +332,10 @@ class HubImpl implements Hub {
   }
 }
 
-/** Creates a hub (not yet listening). Accepts raw input (validated here) or a resolved config. */
-export function createHub(config: HubConfigInput | HubConfig): Hub {
-  return new HubImpl(isResolved(config) ? config : resolveConfig(config));
+/**
+ * Creates a hub (not yet listening). The input is validated and completed with defaults here,
+ * always: a resolved `HubConfig` is itself a valid input and resolves to the same settings.
+ */
+export function createHub(config: HubConfigInput): Hub {
+  return new HubImpl(resolveConfig(config));
 }
