@@ -1,6 +1,6 @@
 /**
- * Shared pieces of the hub's browser tests: launching the system Chromium through playwright-core
- * (never a downloaded browser), saving screenshots under test-output/, a self-signed certificate
+ * Shared pieces of the hub's browser tests: launching the system Chromium (ssekit's test launcher,
+ * never a downloaded browser), saving screenshots under test-output/, a self-signed certificate
  * (tls-support.ts), a TCP proxy that can drop every connection to simulate a network outage, and
  * reading the hub's figures from /metrics. Not a test file itself.
  */
@@ -12,22 +12,12 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../../ssekit/test/support/browser.js";
 
-export const CHROMIUM = "/usr/bin/chromium";
-
-const BASE_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
+/** The system Chromium, launched by the one launcher both packages' browser tests share. */
 export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, ...extraArgs] });
+  return launchChromium(extraArgs);
 }
 
 const OUTPUT = fileURLToPath(new URL("../../../../test-output/screenshots/", import.meta.url));

@@ -6,16 +6,10 @@
 // load, the tabs still share one connection through the Web Locks leader.
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { EventSource } from "ssekit/client";
 import type { TabMessage } from "../../src/client/shared-port.js";
-import {
-  bundleClientGlobal,
-  bundleSharedWorker,
-  CHROMIUM,
-  injectClient,
-  launchChromium,
-} from "../support/browser.js";
+import { bundleClientGlobal, bundleSharedWorker, injectClient, launchChromium } from "../support/browser.js";
 import { type SharingOrigin, startSharingOrigin } from "./shared-worker-support.js";
 
 let browser: Browser;
@@ -354,11 +348,7 @@ describe("shared: { worker } in Chromium with its back/forward cache on", { time
   // Playwright turns the cache off by default; real navigations here put the page in it.
   let cachingBrowser: Browser;
   before(async () => {
-    cachingBrowser = await chromium.launch({
-      executablePath: CHROMIUM,
-      ignoreDefaultArgs: ["--disable-back-forward-cache"],
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"],
-    });
+    cachingBrowser = await launchChromium([], { ignoreDefaultArgs: ["--disable-back-forward-cache"] });
   });
   after(async () => {
     await cachingBrowser?.close();

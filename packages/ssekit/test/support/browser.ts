@@ -9,10 +9,18 @@ import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
-/** Launches headless Chromium with the flags this project's tests use. Close it in `after`. */
-export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+/**
+ * Launches headless Chromium with the flags this project's tests use (the one launcher of both
+ * packages' browser tests). `ignoreDefaultArgs` drops some of playwright's own flags, such as
+ * `--disable-back-forward-cache` for tests of the back/forward cache. Close it in `after`.
+ */
+export function launchChromium(
+  extraArgs: readonly string[] = [],
+  options: { readonly ignoreDefaultArgs?: string[] } = {},
+): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
+    ...(options.ignoreDefaultArgs === undefined ? {} : { ignoreDefaultArgs: options.ignoreDefaultArgs }),
     args: [
       "--no-sandbox",
       "--disable-gpu",
