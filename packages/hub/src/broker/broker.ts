@@ -1,14 +1,6 @@
-/**
- * The broker: the hub's core between the routes and the transport. Publishing appends to the
- * transport (acknowledged once durable); live updates are dispatched only from the transport's
- * tail, so on every node of a hub they follow the log's one order; a subscriber's history is
- * replayed from the transport. Subscription events go through the transport too (to every node),
- * outside history. Not responsible for HTTP, authentication or the transport's storage.
- */
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { documentsOf, type SubscriptionDocument, subscriptionEventData } from "../domain/subscription.js";
-import { type StoredUpdate, storedUpdate, type Update } from "../domain/update.js";
+import { documentsOf, type SubscriptionDocument, subscriptionEvent } from "../domain/subscription.js";
+import type { StoredUpdate, Update } from "../domain/update.js";
 import type { HubMetrics } from "../metrics.js";
 import {
   type AfterResult,
@@ -278,19 +270,9 @@ export class Broker {
       const slice = this.slicer.slice();
       for (const document of documentsOf(subscriber, active)) {
         if (slice.spent(16)) {
-          await this.slicer.turn();
-          slice.restart();
+          await slice.next();
         }
-        const update = storedUpdate(
-          {
-            id: `urn:uuid:${randomUUID()}`,
-            topics: [document.id],
-            data: subscriptionEventData(document),
-            private: true,
-          },
-          0,
-          Date.now(),
-        );
+        const update = subscriptionEvent(document);
         await this.transport.announce({ update, position, document });
       }
     } catch (error) {

@@ -30,18 +30,15 @@ export async function replayHistory(
       subscriber.replayOne(update);
       if (subscriber.mustWait()) {
         await subscriber.drained();
-        await slicer.turn();
-        slice.restart();
+        await slice.next();
       } else if (slice.spent(4)) {
-        await slicer.turn();
-        slice.restart();
+        await slice.next();
       }
     }
     const last = page.at(-1);
     if (last === undefined) return;
     // Reading a page from an embedded store is synchronous underneath: a turn between pages.
-    await slicer.turn();
-    slice.restart();
+    await slice.next();
     page = await store.afterSeq(last.seq, REPLAY_PAGE, PAGE_BYTES);
   }
 }

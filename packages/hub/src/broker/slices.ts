@@ -46,9 +46,9 @@ export class Slicer {
     });
   }
 
-  /** A clock for one slice: `spent()` says when the caller should await `turn()`. */
+  /** A clock for one slice: when `spent()`, the caller awaits `next()`. */
   slice(): Slice {
-    return new Slice();
+    return new Slice(this);
   }
 
   #schedule(): void {
@@ -65,17 +65,23 @@ export class Slicer {
 
 /** How long the current slice has run; checked every few items, as reading the clock has a cost. */
 export class Slice {
+  readonly #slicer: Slicer;
   #start = performance.now();
   #count = 0;
 
-  /** True when the slice is over (checked every `every` calls); the caller then awaits its turn. */
+  constructor(slicer: Slicer) {
+    this.#slicer = slicer;
+  }
+
+  /** True when the slice is over (checked every `every` calls); the caller then awaits `next()`. */
   spent(every = 8): boolean {
     if (++this.#count % every !== 0) return false;
     return performance.now() - this.#start >= SLICE_MS;
   }
 
-  /** Starts a new slice, after the caller's turn came. */
-  restart(): void {
+  /** Waits for the caller's next turn, then starts a new slice. */
+  async next(): Promise<void> {
+    await this.#slicer.turn();
     this.#start = performance.now();
     this.#count = 0;
   }

@@ -5,7 +5,8 @@
  * subscriptions API (routes/subscriptions.ts), the broker's subscription events and the
  * transports that carry them between nodes. No I/O.
  */
-import { MERCURE_PATH } from "./update.js";
+import { randomUUID } from "node:crypto";
+import { MERCURE_PATH, type StoredUpdate, storedUpdate } from "./update.js";
 
 export const SUBSCRIPTIONS_PATH = `${MERCURE_PATH}/subscriptions`;
 export const JSON_LD_CONTEXT = "https://mercure.rocks/";
@@ -58,4 +59,16 @@ export function documentsOf(subscriber: SubscriptionSource, active: boolean): Su
 /** The data of a subscription event. */
 export function subscriptionEventData(doc: SubscriptionDocument): string {
   return JSON.stringify({ "@context": JSON_LD_CONTEXT, ...doc });
+}
+
+/**
+ * The subscription event reporting `doc`: a private update on the subscription's id, with a fresh
+ * event id. It is live only (never in history), so it has no sequence number of its own.
+ */
+export function subscriptionEvent(doc: SubscriptionDocument): StoredUpdate {
+  return storedUpdate(
+    { id: `urn:uuid:${randomUUID()}`, topics: [doc.id], data: subscriptionEventData(doc), private: true },
+    0,
+    Date.now(),
+  );
 }

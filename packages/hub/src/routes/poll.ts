@@ -151,15 +151,13 @@ export async function answerPoll(
         scannedId = update.id;
         if (batch.full) break scan;
         if (slice.spent(4)) {
-          await context.slicer.turn();
+          await slice.next();
           if (res.destroyed) return;
-          slice.restart();
         }
       }
       if (batch.size > 0 || page.length === 0) break;
-      await context.slicer.turn();
+      await slice.next();
       if (res.destroyed) return;
-      slice.restart();
       page = await context.store.afterSeq(scannedSeq, POLL_BATCH, PAGE_BYTES);
     }
     if (batch.size > 0 || timeout === 0) {

@@ -24,7 +24,7 @@ import {
   RedisLogError,
   START,
 } from "@ssekit/redis";
-import { documentsOf, type SubscriptionDocument, subscriptionEventData } from "../domain/subscription.js";
+import { documentsOf, type SubscriptionDocument, subscriptionEvent } from "../domain/subscription.js";
 import { DuplicateIdError, type StoredUpdate, storedUpdate, type Update } from "../domain/update.js";
 import { entryIdOfSeq, seqOfEntryId, timeOfSeq } from "./redis-ids.js";
 import { RedisRegistry } from "./redis-registry.js";
@@ -366,16 +366,7 @@ export class RedisTransport implements Transport {
       rights: { payload: document.payload },
     };
     for (const inactive of documentsOf(source, false)) {
-      const update = storedUpdate(
-        {
-          id: `urn:uuid:${randomUUID()}`,
-          topics: [inactive.id],
-          data: subscriptionEventData(inactive),
-          private: true,
-        },
-        0,
-        Date.now(),
-      );
+      const update = subscriptionEvent(inactive);
       await this.#sendEvent(update, this.#newestId);
     }
   }
