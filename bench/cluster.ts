@@ -20,6 +20,7 @@ import {
   capacity,
   type FanoutScenario,
   fanout,
+  fanoutRow,
   idleMemory,
   P99_TARGET_MS,
   type StartTarget,
@@ -100,16 +101,7 @@ export async function run(options: BenchOptions): Promise<Section> {
         continue;
       }
       results.set(config.name, steps);
-      for (const r of steps)
-        fanoutRows.push([
-          config.name,
-          r.rate,
-          Math.round(r.acknowledgedPerSecond),
-          Math.round(r.deliveredPerSecond),
-          `${(r.deliveredShare * 100).toFixed(1)}%`,
-          Number(r.p50.toFixed(1)),
-          Number(r.p99.toFixed(1)),
-        ]);
+      for (const r of steps) fanoutRows.push(fanoutRow(config.name, r));
     }
     const at = (name: string, rate: number) => results.get(name)?.find((r) => r.rate === rate);
     const top = scenario.rates.at(-1) ?? 0;

@@ -251,6 +251,19 @@ export async function h2Subscribers(
   }
 }
 
+/** One row of a fan-out table: server, offered and acknowledged rate, delivered, share, p50, p99. */
+export function fanoutRow(name: string, r: StepResult): (string | number)[] {
+  return [
+    name,
+    r.rate,
+    Math.round(r.acknowledgedPerSecond),
+    Math.round(r.deliveredPerSecond),
+    `${(r.deliveredShare * 100).toFixed(1)}%`,
+    Number(r.p50.toFixed(1)),
+    Number(r.p99.toFixed(1)),
+  ];
+}
+
 function best(results: StepResult[] | string): number {
   if (typeof results === "string") return Number.NaN;
   return Math.max(0, ...results.filter((r) => r.p99 < P99_TARGET_MS).map((r) => r.deliveredPerSecond));
@@ -306,17 +319,7 @@ export async function run(options: BenchOptions): Promise<Section> {
         notes.push(`${server.name} skipped: ${results}`);
         continue;
       }
-      for (const r of results) {
-        rows.push([
-          server.name,
-          r.rate,
-          Math.round(r.acknowledgedPerSecond),
-          Math.round(r.deliveredPerSecond),
-          `${(r.deliveredShare * 100).toFixed(1)}%`,
-          Number(r.p50.toFixed(1)),
-          Number(r.p99.toFixed(1)),
-        ]);
-      }
+      for (const r of results) rows.push(fanoutRow(server.name, r));
     }
     tables.push({
       title: `Fan-out, ${scenario.title}: ${scenario.subscribers.toLocaleString("en-US")} subscribers on ${scenario.topics.toLocaleString("en-US")} topic${scenario.topics > 1 ? "s" : ""}`,

@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { type Agent, request } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 
 export interface Target {
   readonly name: string;
@@ -23,14 +22,7 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+export { freePort } from "../../packages/ssekit/test/support/free-port.js";
 
 function rssKiB(pid: number): number {
   try {

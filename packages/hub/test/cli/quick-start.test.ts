@@ -9,10 +9,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
+import { freePort } from "../../../ssekit/test/support/free-port.js";
 import { type CliProcess, REPO_ROOT, spawnCommand } from "../support/cli-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ssekit-quick-start-"));
@@ -22,16 +22,6 @@ after(async () => {
   for (const child of running) await child.kill();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A free TCP port on 127.0.0.1, so that the hub does not take 3000 from anyone else on this machine. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 function run(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}) {
   const child = spawnCommand(command, args, { cwd: clone, env });

@@ -7,9 +7,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../../ssekit/test/support/free-port.js";
 
 // A test process that ends without its finally blocks (a test runner's timeout sends SIGTERM, an
 // uncaught error exits) must not leave servers behind: kill whatever is still running on the way out.
@@ -30,16 +30,6 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 export interface RedisServerOptions {
   /** Persist every write to an append-only file (`appendonly yes`, `appendfsync everysec`). Default: false. */
   readonly appendonly?: boolean;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export class RedisServer {
