@@ -7,15 +7,13 @@
  */
 import { encodeHeaderId } from "ssekit/protocol";
 import { patternCount } from "../broker/fanout.js";
+import { REPLAY_PAGE } from "../broker/replay.js";
 import { Subscriber } from "../broker/subscriber.js";
 import type { Selector } from "../domain/topics.js";
 import type { StoredUpdate } from "../domain/update.js";
 import { HttpError, type HubRequest, type HubResponse, isHttp2 } from "../http/http.js";
 import type { RouteContext } from "./context.js";
 import { requestedLastEventId, requestedSelectors } from "./selectors.js";
-
-/** Updates read from history for the first page of a replay. */
-const PAGE = 1000;
 
 export async function subscribeRoute(
   context: RouteContext,
@@ -41,7 +39,7 @@ export async function subscribeRoute(
   let first: readonly StoredUpdate[] = [];
   let reconciled = current;
   if (requested !== undefined) {
-    const result = await broker.after(requested, subscriber === undefined ? 1 : PAGE);
+    const result = await broker.after(requested, subscriber === undefined ? 1 : REPLAY_PAGE);
     first = result.updates;
     reconciled = result.kind === "found" ? requested : "earliest";
   }
