@@ -2,7 +2,7 @@
  * `ssekit/server`: server-sent events sessions for Node (`createSession(req, res)`) and for
  * Request/Response runtimes (`createWebSession(request)`), channels that broadcast to many
  * sessions with optional replay history (in one process, or across processes through a `ChannelBus`),
- * and graceful shutdown.
+ * frames made once for many sessions, paced replay from an async store, and graceful shutdown.
  */
 
 export type { BusEvent, BusFollower, BusMessage, BusReplay, ChannelBus } from "./bus.js";
@@ -17,12 +17,15 @@ export {
   TRUNCATED_COMMENT,
   UNKNOWN_ID_COMMENT,
 } from "./channel.js";
+export { Framed } from "./chunked.js";
 export { SseServerError, type SseServerErrorCode } from "./errors.js";
 export { activeHeartbeatTimers } from "./heartbeat.js";
 export type { HistoryEntry, ReplayResult } from "./history.js";
 export { createSession, type NodeRequest, type NodeResponse } from "./node-session.js";
 export type { PollOptions } from "./poll.js";
-export { Session } from "./session.js";
+export { type ReplayOptions, replay } from "./replay.js";
+export { type LastEventId, type LastEventIdSource, readLastEventId } from "./request.js";
+export { type CloseListener, Session } from "./session.js";
 export { type ShutdownOptions, shutdown } from "./shutdown.js";
 export type {
   BackpressurePolicy,

@@ -5,12 +5,12 @@
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { encodeBytes, encodeHeaderId } from "../protocol/index.js";
 import { chunkFrame, type Framed } from "./chunked.js";
-import { checkedEventId, SseServerError } from "./errors.js";
+import { SseServerError } from "./errors.js";
 import { readLastEventId } from "./request.js";
 import { compactHead } from "./response-head.js";
 import { Session, type SessionSink } from "./session.js";
+import { openingBytes, streamHeaders } from "./stream-head.js";
 import type { EventMap, SessionOptions } from "./types.js";
 
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -31,9 +31,6 @@ function onResponseClose(this: Tagged): void {
   this[sessionOf] = undefined;
   session?.clientClosed();
 }
-
-/** The empty comment that opens a stream without `retry`: the same bytes for every session. */
-const OPENING = encodeBytes({ comment: "" });
 
 /** The calls a sink makes on a response; both response classes have them. */
 interface ResponseLike {
@@ -87,6 +84,7 @@ class NodeSink extends ResponseSink {
 
 /** The calls the direct HTTP/1.1 sink makes on the socket. */
 interface SocketLike extends Writable {
+  readonly destroyed: boolean;
   write(chunk: Uint8Array): boolean;
   readonly writableCorked: number;
   cork(): void;
@@ -121,6 +119,8 @@ class DirectChunkedSink extends ResponseSink {
   }
   write(bytes: Uint8Array, framed?: Framed): void {
     const socket = this.#socket;
+    // Gone, its close not yet reported: a write would only make an error.
+    if (socket.destroyed) return;
     if (socket.writableCorked === 0) {
       socket.cork();
       if (corked.push(socket) === 1) process.nextTick(uncorkAll);
@@ -142,6 +142,7 @@ function serverOf(req: NodeRequest): object | undefined {
  * Starts a server-sent events session on a Node request: writes the status and headers
  * (`Content-Type: text/event-stream; charset=utf-8`, `Cache-Control: no-cache, no-transform`,
  * `X-Accel-Buffering: no`, and `Connection: keep-alive` on HTTP/1.1) and the first bytes at once.
+ * A `HEAD` request gets the headers and an ended response: the session comes back closed.
  */
 export function createSession<M extends EventMap = EventMap>(
   req: NodeRequest,
@@ -155,14 +156,7 @@ export function createSession<M extends EventMap = EventMap>(
     );
   }
   const http2 = req.httpVersionMajor >= 2;
-  const headers: Record<string, string> = {
-    ...options.headers,
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache, no-transform",
-    "x-accel-buffering": "no",
-  };
-  if (options.startsAfter !== undefined)
-    headers["last-event-id"] = encodeHeaderId(checkedEventId("startsAfter", options.startsAfter));
+  const headers = streamHeaders(options);
   // Connection-specific headers are forbidden in HTTP/2 (RFC 9113, 8.2.2); Node throws on them.
   if (!http2) headers.connection = "keep-alive";
   res.writeHead(200, headers);
@@ -173,11 +167,13 @@ export function createSession<M extends EventMap = EventMap>(
   const writable: Writable = stream ?? res;
   const drains: Writable = stream ?? socket ?? res;
   const raw = req.headers["last-event-id"];
-  const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, req.url);
+  const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, req.url)?.id;
+  const head = req.method === "HEAD";
   // First bytes at once: headers alone may sit in a buffer, and clients report "open" on them.
-  (res as ResponseLike).write(options.retry !== undefined ? encodeBytes({ retry: options.retry }) : OPENING);
+  if (!head) (res as ResponseLike).write(openingBytes(options.retry));
   const direct =
     !http2 &&
+    !head &&
     res instanceof ServerResponse &&
     compactHead(res) &&
     res.chunkedEncoding &&
@@ -190,6 +186,11 @@ export function createSession<M extends EventMap = EventMap>(
       ? new DirectChunkedSink(res, server, res.socket)
       : new NodeSink(res, server, writable, drains);
   const session = new Session<M>(sink, lastEventId, options);
+  if (head) {
+    // Headers only: the stream ends at once.
+    session.close();
+    return session;
+  }
   // Disable Nagle: small events should leave now, not wait for an ACK.
   if (!http2) res.socket?.setNoDelay(true);
   const tagged = res as Tagged;

@@ -4,7 +4,7 @@
  * `timeout` ms when there are none yet. It reads through a `PollSource`: the in-process channel's
  * history ring, or the shared log of a channel with a bus. Web standards only (Request in, Response out).
  */
-import { decodeHeaderId } from "../protocol/index.js";
+import { readLastEventId } from "./request.js";
 
 /** What a poll answers with of an event: the fields a channel's history keeps. */
 export interface PolledEvent {
@@ -83,13 +83,9 @@ export async function pollChannel(
   }
   const wait = Math.min(timeout, options.maxTimeout ?? 30_000);
   const max = options.maxEvents ?? 1000;
-  const header = request.headers.get("last-event-id");
-  const last =
-    url.searchParams.get("lastEventID") ??
-    url.searchParams.get("lastEventId") ??
-    (header === null ? null : decodeHeaderId(header));
+  const last = readLastEventId(request.headers.get("last-event-id"), request.url, { prefer: "query" })?.id;
   const current = () => channel.lastEventId ?? "";
-  if (last === null) return batch([], current(), options, false);
+  if (last === undefined) return batch([], current(), options, false);
   const answer = async (): Promise<Response | undefined> => {
     const { events, reset } = await source.read(last, max);
     if (reset) return batch(events, events.at(-1)?.id ?? current(), options, true);

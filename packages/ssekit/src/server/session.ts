@@ -114,11 +114,14 @@ function settingsOf(options: SessionOptions): Settings {
   return settings;
 }
 
-/** Who waits for the close: made on the first `closed` or `onClose`, which most sessions never see. */
+/** Called once when a session closes, with why and which session (one function can serve many). */
+export type CloseListener = (reason: CloseReason, session: Session) => void;
+
+/** Who waits for the close: made on `closed` or a second `onClose`, which most sessions never see. */
 interface CloseWatch {
   closed: Promise<CloseReason> | undefined;
   resolve: ((reason: CloseReason) => void) | undefined;
-  listeners: Set<(reason: CloseReason) => void> | undefined;
+  listeners: Set<CloseListener> | undefined;
 }
 
 /** drop-oldest only, while the client is behind: the messages waiting for its buffer to drain. */
@@ -138,7 +141,8 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
   #reason: CloseReason | undefined;
   // Most sessions belong to one channel: the channel itself, a set only for more.
   #membership: Membership | Set<Membership> | undefined;
-  #watch: CloseWatch | undefined;
+  // A lone `onClose` listener is kept as it is: a listener shared by many sessions costs none of them anything.
+  #watch: CloseWatch | CloseListener | undefined;
   #backlog: Backlog | undefined;
 
   /** @internal Sessions are made by `createSession` or `createWebSession`. */
@@ -193,14 +197,26 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
   }
 
   /**
-   * Writes already-encoded bytes (a whole frame). Channels use it to write the same bytes to every
-   * member. Applies the backpressure policy. Returns false when the session is or becomes closed.
+   * Writes a frame made once for many sessions (`new Framed(encodeBytes(message))`): every
+   * session writes the same bytes, and over HTTP/1.1 the same chunk, framed on first use. Applies
+   * the backpressure policy. Returns false when the session is or becomes closed.
+   */
+  writeFrame(frame: Framed): boolean {
+    return this.writeBytes(frame.bytes, frame);
+  }
+
+  /**
+   * Writes already-encoded bytes (a whole frame), with `framed` their shared chunked form when
+   * the same frame goes to many sessions. Applies the backpressure policy. Returns false when the
+   * session is or becomes closed.
    */
   writeBytes(bytes: Uint8Array, framed?: Framed): boolean {
     if (this.#reason !== undefined) return false;
     if (this.#backlog !== undefined) return this.#enqueue(this.#backlog, bytes);
     const settings = this.#settings;
-    if (this.#sink.buffered() + bytes.byteLength > settings.maxBuffered) {
+    const buffered = this.#sink.buffered();
+    // An event larger than the bound still goes to a client that has taken everything else.
+    if (buffered > 0 && buffered + bytes.byteLength > settings.maxBuffered) {
       if (settings.policy === "disconnect") {
         this.#finish("backpressure", true);
         return false;
@@ -240,17 +256,52 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
     this.#finish("server", false);
   }
 
-  /** Calls `listener` once when the session closes; returns a function that removes it. */
-  onClose(listener: (reason: CloseReason) => void): () => void {
+  /**
+   * Ends the session at once, dropping what its client has not taken yet, with the reason
+   * `"backpressure"`: for a client the caller judges too slow by a bound of its own.
+   */
+  abort(): void {
+    this.#finish("backpressure", true);
+  }
+
+  /**
+   * Calls `listener(reason, session)` once when the session closes (later, if it already has);
+   * returns a function that removes it.
+   */
+  onClose(listener: CloseListener): () => void {
     if (this.#reason !== undefined) {
-      void this.closed.then(listener);
+      void this.closed.then((reason) => listener(reason, this as Session));
       return () => {};
+    }
+    if (this.#watch === undefined) {
+      this.#watch = listener;
+      return () => {
+        if (this.#watch === listener) this.#watch = undefined;
+        else if (typeof this.#watch === "object") this.#watch.listeners?.delete(listener);
+      };
     }
     const watch = this.#watchOf();
     const listeners = watch.listeners ?? new Set();
     watch.listeners = listeners;
     listeners.add(listener);
     return () => listeners.delete(listener);
+  }
+
+  /** @internal Bytes written and not yet taken by the client (the send buffer). */
+  get bufferedBytes(): number {
+    return this.#sink.buffered();
+  }
+
+  /** @internal Resolves once the client has taken what was written, or the session has closed. */
+  drained(): Promise<void> {
+    if (this.#reason !== undefined || this.#sink.buffered() === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const stop = this.onClose(() => resolve());
+      this.#sink.waitDrain(() => {
+        stop();
+        resolve();
+      });
+    });
   }
 
   /** @internal Whether the connection came through `server` (for `shutdown(server)`). */
@@ -279,8 +330,15 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
   }
 
   #watchOf(): CloseWatch {
-    this.#watch ??= { closed: undefined, resolve: undefined, listeners: undefined };
-    return this.#watch;
+    const current = this.#watch;
+    if (typeof current === "object") return current;
+    const watch: CloseWatch = {
+      closed: undefined,
+      resolve: undefined,
+      listeners: current === undefined ? undefined : new Set([current]),
+    };
+    this.#watch = watch;
+    return watch;
   }
 
   #enqueue(backlog: Backlog, bytes: Uint8Array): boolean {
@@ -323,10 +381,15 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
     else sink.end();
     const watch = this.#watch;
     if (watch === undefined) return;
+    if (typeof watch === "function") {
+      this.#watch = undefined;
+      watch(reason, this as Session);
+      return;
+    }
     watch.resolve?.(reason);
     watch.resolve = undefined;
     const listeners = watch.listeners;
     watch.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
+    if (listeners) for (const listener of listeners) listener(reason, this as Session);
   }
 }

@@ -3,10 +3,9 @@
  * Request/Response (Hono, Next.js route handlers, Bun, Deno, Workers). Web standards only: no
  * `node:` imports. The runtime owns the connection, so no `Connection` header is set here.
  */
-import { encodeBytes, encodeHeaderId } from "../protocol/index.js";
-import { checkedEventId } from "./errors.js";
 import { readLastEventId } from "./request.js";
 import { DEFAULT_MAX_BUFFERED_BYTES, Session, type SessionSink } from "./session.js";
+import { openingBytes, streamHeaders } from "./stream-head.js";
 import type { EventMap, SessionOptions } from "./types.js";
 
 class StreamSink implements SessionSink {
@@ -61,19 +60,16 @@ class StreamSink implements SessionSink {
 
 /**
  * Starts a session for a Web `Request` and returns it with the `Response` to hand back to the
- * runtime. The response carries the event-stream headers; its body starts with a `retry` line (if
- * configured) or a comment so the client sees the stream open at once.
+ * runtime. The response carries the event-stream headers (stream-head.ts); its body starts with
+ * the opening bytes, so the client sees the stream open at once.
  */
 export function createWebSession<M extends EventMap = EventMap>(
   request: Request,
   options: SessionOptions = {},
 ): { readonly session: Session<M>; readonly response: Response } {
-  const startsAfter =
-    options.startsAfter === undefined
-      ? undefined
-      : encodeHeaderId(checkedEventId("startsAfter", options.startsAfter));
+  const headers = new Headers(streamHeaders(options));
   const sink = new StreamSink(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
-  const lastEventId = readLastEventId(request.headers.get("last-event-id"), request.url);
+  const lastEventId = readLastEventId(request.headers.get("last-event-id"), request.url)?.id;
   const session = new Session<M>(sink, lastEventId, options);
   sink.onCancel = () => session.clientClosed();
   const signal = request.signal;
@@ -85,13 +81,6 @@ export function createWebSession<M extends EventMap = EventMap>(
       session.onClose(() => signal.removeEventListener("abort", onAbort));
     }
   }
-  sink.write(
-    options.retry !== undefined ? encodeBytes({ retry: options.retry }) : encodeBytes({ comment: "" }),
-  );
-  const headers = new Headers(options.headers);
-  headers.set("content-type", "text/event-stream; charset=utf-8");
-  headers.set("cache-control", "no-cache, no-transform");
-  headers.set("x-accel-buffering", "no");
-  if (startsAfter !== undefined) headers.set("last-event-id", startsAfter);
+  sink.write(openingBytes(options.retry));
   return { session, response: new Response(sink.stream, { status: 200, headers }) };
 }
