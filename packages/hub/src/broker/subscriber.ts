@@ -1,21 +1,17 @@
 /**
- * One subscriber's event stream over a response: opens the stream (status, headers, first bytes),
- * then writes heartbeat comments and encoded updates (the same frame for every subscriber of an
- * update), and holds live updates in a buffer while history is being replayed so that the stream
- * has no gap and no duplicate. A subscriber that does not read (more than `maxBufferedBytes`
- * unflushed) is disconnected; its client resumes with Last-Event-ID. Not responsible for deciding
- * which updates it may receive (the broker asks `accepts`) nor for how bytes reach the socket
- * (sink.ts).
+ * One subscriber: its selectors and rights, and its event stream, an `ssekit/server` session
+ * (headers, heartbeats, write batching, the send-buffer bound). It holds live updates while
+ * history is replayed, so the stream has no gap and no duplicate. Not responsible for deciding
+ * which updates it may receive (the broker asks `accepts`) nor for reading history (replay.ts).
  */
 import { randomUUID } from "node:crypto";
 import { encodeBytes } from "ssekit/protocol";
-import { Framed } from "ssekit/server/http1";
+import { type CloseReason, createSession, Framed, replay, type Session } from "ssekit/server";
 import type { Rights } from "../domain/auth.js";
 import { canReceive } from "../domain/auth.js";
 import type { Selector } from "../domain/topics.js";
 import type { StoredUpdate } from "../domain/update.js";
 import type { HubRequest, HubResponse } from "../http/http.js";
-import { openStream, type Sink } from "../http/sink.js";
 
 /**
  * An update together with its wire frame, encoded once for every subscriber, on first use.
@@ -40,7 +36,7 @@ export function dispatchOf(update: StoredUpdate): Dispatch {
 }
 
 /**
- * What every subscriber of one hub shares: its send-buffer bound and the hub's callbacks. One
+ * What every subscriber of one hub shares: its stream settings and the hub's callbacks. One
  * object per hub, so that a subscriber holds no options object or closures of its own.
  */
 export interface SubscriberHost {
@@ -48,22 +44,34 @@ export interface SubscriberHost {
   readonly maxBufferedBytes: number;
   /** Unflushed bytes at which a replay waits for the client to read before writing more. */
   readonly replayHighWater: number;
+  /** Milliseconds between heartbeat comments; 0: none. */
+  readonly heartbeatMs: number;
+  /** The `retry` sent when a stream opens. */
+  readonly retryMs: number;
   /** Called once when the subscriber closes, with why. */
   onClose(subscriber: Subscriber, reason: string): void;
   /** Called with how many updates were written from history and from the held buffer (live fan-out counts its own). */
   onDeliver(count: number): void;
 }
 
-const HEARTBEAT = new Framed(encodeBytes({ comment: "" }));
+/** Live updates held while history is replayed, and their bytes. */
+interface Held {
+  readonly dispatches: Dispatch[];
+  bytes: number;
+}
 
 const subscriberOf = Symbol("ssekit.hub.subscriber");
-type Tagged = HubResponse & { [subscriberOf]?: Subscriber | undefined };
+type Tagged = Session & { [subscriberOf]?: Subscriber | undefined };
 
-// One listener function for every response, finding its subscriber through a symbol: no closure per subscriber.
-function onResponseClose(this: Tagged): void {
-  const subscriber = this[subscriberOf];
-  this[subscriberOf] = undefined;
-  subscriber?.close("client went away");
+const WHY: Readonly<Record<CloseReason, string>> = {
+  client: "client went away",
+  backpressure: "slow consumer: send buffer full",
+  server: "stream ended",
+};
+
+// One listener for every session, finding its subscriber through a symbol: no closure per subscriber.
+function onSessionClose(reason: CloseReason, session: Session): void {
+  (session as Tagged)[subscriberOf]?.close(WHY[reason]);
 }
 
 // Shared by every expiry timer (the subscriber is the timer's argument): no closure per subscriber.
@@ -76,30 +84,21 @@ export class Subscriber {
   readonly id = `urn:uuid:${randomUUID()}`;
   readonly selectors: readonly Selector[];
   readonly rights: Rights;
-  readonly #res: HubResponse;
   readonly #host: SubscriberHost;
   /** Set by `open`; nothing is written before. */
-  #sink: Sink | undefined;
-  /** Live updates held while replaying; undefined once live. */
-  #pending: Dispatch[] | undefined = [];
-  /** Bytes of the frames in `#pending`: bounded by `maxBufferedBytes` as the socket's buffer is. */
-  #pendingBytes = 0;
+  #session: Session | undefined;
+  /** Undefined once live. */
+  #held: Held | undefined = { dispatches: [], bytes: 0 };
   #lastSeq = 0;
   #closed = false;
   #expiry: NodeJS.Timeout | undefined;
 
-  /**
-   * Heartbeats are not the subscriber's: the hub calls `heartbeat()` on every subscriber from one
-   * timer. A token with an expiry gets a timer that closes the stream when it expires.
-   */
-  constructor(res: HubResponse, selectors: readonly Selector[], rights: Rights, host: SubscriberHost) {
-    this.#res = res;
+  /** A token with an expiry gets a timer that closes the stream when it expires. */
+  constructor(selectors: readonly Selector[], rights: Rights, host: SubscriberHost) {
     this.#host = host;
     // An exact-size copy: an array built by push keeps room for some sixteen more (0.1 KiB).
     this.selectors = selectors.slice();
     this.rights = rights;
-    (res as Tagged)[subscriberOf] = this;
-    res.on("close", onResponseClose);
     const expiresAt = rights.expiresAt;
     if (expiresAt !== undefined) {
       // setTimeout takes at most 2^31-1 ms; a token valid longer than ~24 days is re-checked then.
@@ -117,15 +116,24 @@ export class Subscriber {
     return canReceive(update, this.selectors, this.rights);
   }
 
-  /** Writes the status, `headers` and `preamble` in answer to `req`; updates and heartbeats follow. */
-  open(req: HubRequest, headers: Readonly<Record<string, string>>, preamble: string): void {
-    if (this.#closed || this.#sink !== undefined) return;
-    this.#sink = openStream(req, this.#res, headers, preamble);
-  }
-
-  /** Writes a heartbeat comment (once open; a slow consumer is disconnected instead). */
-  heartbeat(): void {
-    this.#write(HEARTBEAT);
+  /**
+   * Opens the event stream in answer to `req`, with the hub's `headers` besides the event-stream
+   * ones; updates and heartbeats follow. False when the subscriber was closed before (the caller
+   * ends the response).
+   */
+  open(req: HubRequest, res: HubResponse, headers: Readonly<Record<string, string>>): boolean {
+    if (this.#closed || this.#session !== undefined) return false;
+    const host = this.#host;
+    const session = createSession(req, res, {
+      headers,
+      retry: host.retryMs,
+      heartbeat: host.heartbeatMs,
+      maxBufferedBytes: host.maxBufferedBytes,
+    });
+    this.#session = session;
+    (session as Tagged)[subscriberOf] = this;
+    session.onClose(onSessionClose);
+    return true;
   }
 
   /**
@@ -135,46 +143,41 @@ export class Subscriber {
    */
   deliver(dispatch: Dispatch): boolean {
     if (this.#closed) return false;
-    if (this.#pending !== undefined) {
-      this.#pendingBytes += dispatch.frame.bytes.byteLength;
-      if (this.#pendingBytes > this.#host.maxBufferedBytes) {
-        this.#disconnectSlow("slow consumer: replay not read while live updates arrived");
+    const held = this.#held;
+    if (held !== undefined) {
+      held.bytes += dispatch.frame.bytes.byteLength;
+      if (held.bytes > this.#host.maxBufferedBytes) {
+        this.#end("slow consumer: replay not read while live updates arrived", "abort");
         return false;
       }
-      this.#pending.push(dispatch);
+      held.dispatches.push(dispatch);
       return false;
     }
     return this.#send(dispatch);
   }
 
-  /**
-   * One update from history during replay (oldest first): written if this subscriber may receive
-   * it. The replay loop then asks `mustWait` before writing more, so a replay of any size reaches a
-   * client that reads, and only a client that stops reading is cut off.
-   */
-  replayOne(update: StoredUpdate): void {
-    if (this.#closed || !this.accepts(update)) return;
-    if (this.#send(dispatchOf(update))) this.#host.onDeliver(1);
+  /** The frame of `update` from history if this subscriber may receive it and has not yet. */
+  historyFrame(update: StoredUpdate): Framed | undefined {
+    if (this.#closed || !this.accepts(update) || update.seq <= this.#lastSeq) return undefined;
+    this.#lastSeq = update.seq;
+    return dispatchOf(update).frame;
   }
 
-  /** True when the replay should wait for the client to read what was written (`drained()`). */
-  mustWait(): boolean {
-    const sink = this.#sink;
-    return sink !== undefined && !this.#closed && sink.buffered() >= this.#host.replayHighWater;
-  }
-
-  /** Resolves once the client has read what was written, or the stream has closed. */
-  drained(): Promise<void> {
-    return this.#sink?.drained() ?? Promise.resolve();
+  /** Writes `frames` of history, at the pace the client reads (`replay` of ssekit/server). */
+  async replay(frames: AsyncIterable<Framed>): Promise<void> {
+    const session = this.#session;
+    if (session === undefined || this.#closed) return;
+    const written = await replay(session, frames, { highWaterBytes: this.#host.replayHighWater });
+    if (written > 0) this.#host.onDeliver(written);
   }
 
   /** Replay is over: sends the held live updates not already replayed, then goes live. */
   goLive(): void {
-    const pending = this.#pending ?? [];
-    this.#pending = undefined;
-    this.#pendingBytes = 0;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held === undefined) return;
     let written = 0;
-    for (const dispatch of pending) if (this.#send(dispatch)) written++;
+    for (const dispatch of held.dispatches) if (this.#send(dispatch)) written++;
     if (written > 0) this.#host.onDeliver(written);
   }
 
@@ -183,34 +186,25 @@ export class Subscriber {
       if (dispatch.update.seq <= this.#lastSeq) return false;
       this.#lastSeq = dispatch.update.seq;
     }
-    return this.#write(dispatch.frame);
-  }
-
-  #write(frame: Framed): boolean {
-    const sink = this.#sink;
-    if (this.#closed || sink === undefined) return false;
-    if (sink.buffered() > this.#host.maxBufferedBytes) {
-      this.#disconnectSlow("slow consumer: send buffer full");
-      return false;
-    }
-    sink.write(frame);
-    return true;
-  }
-
-  #disconnectSlow(reason: string): void {
-    this.close(reason);
-    this.#res.destroy();
+    return this.#session?.writeFrame(dispatch.frame) ?? false;
   }
 
   /** Ends the stream, first telling the client when to reconnect if `retryMs` is given. */
   close(reason: string, retryMs?: number): void {
+    this.#end(reason, retryMs === undefined ? "end" : { retry: retryMs });
+  }
+
+  #end(reason: string, how: "end" | "abort" | { readonly retry: number }): void {
     if (this.#closed) return;
-    if (retryMs !== undefined && !this.#res.writableEnded)
-      this.#sink?.write(new Framed(encodeBytes({ retry: retryMs })));
     this.#closed = true;
+    this.#held = undefined;
     clearTimeout(this.#expiry);
-    (this.#res as Tagged)[subscriberOf] = undefined;
-    if (!this.#res.writableEnded) this.#res.end();
+    const session = this.#session;
+    if (session !== undefined) {
+      (session as Tagged)[subscriberOf] = undefined;
+      if (how === "abort") session.abort();
+      else session.close(how === "end" ? {} : how);
+    }
     this.#host.onClose(this, reason);
   }
 }

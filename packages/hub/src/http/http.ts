@@ -245,18 +245,3 @@ export function preflight(req: HubRequest, res: HubResponse, cors: readonly stri
 export function setHeaders(res: HubResponse, headers: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
 }
-
-/** Bytes written but not yet flushed to the socket, on either protocol. */
-export function buffered(res: HubResponse): number {
-  return "stream" in res ? res.stream.writableLength : res.writableLength;
-}
-
-export function isHttp2(req: HubRequest): boolean {
-  return req.httpVersionMajor === 2;
-}
-
-/** Writes a chunk on either protocol (their `write` overloads do not unify in TypeScript). */
-export function writeChunk(res: HubResponse, chunk: Uint8Array | string): boolean {
-  const writable: { write(chunk: Uint8Array | string): boolean } = res;
-  return writable.write(chunk);
-}

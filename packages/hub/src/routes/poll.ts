@@ -6,14 +6,13 @@
  * decisions (it uses the subscriber's `accepts`-style predicate it is given).
  */
 
-import { decodeHeaderId } from "ssekit/protocol";
 import type { Slicer } from "../broker/slices.js";
 import { canReceive } from "../domain/auth.js";
 import type { StoredUpdate } from "../domain/update.js";
 import { HttpError, type HubRequest, type HubResponse } from "../http/http.js";
 import { PAGE_BYTES, type Store } from "../transports/transport.js";
 import type { RouteContext } from "./context.js";
-import { checkedLastEventId, requestedSelectors } from "./selectors.js";
+import { requestedLastEventId, requestedSelectors } from "./selectors.js";
 
 export const POLL_BATCH = 1000;
 /** Pages of history scanned for matching updates in one poll before answering with none. */
@@ -80,16 +79,6 @@ class Batch {
   }
 }
 
-/** The poll's last event id: the query wins over the header (docs/polling.md). */
-function lastEventIdOf(req: HubRequest, query: URLSearchParams): string | undefined {
-  for (const name of ["lastEventID", "last_event_id"]) {
-    const value = query.get(name);
-    if (value !== null && value !== "") return checkedLastEventId(name, value);
-  }
-  const header = req.headers["last-event-id"];
-  return typeof header === "string" && header !== "" ? decodeHeaderId(header) : undefined;
-}
-
 function timeoutOf(query: URLSearchParams, max: number): number {
   const text = query.get("timeout");
   if (text === null) return Math.min(25_000, max);
@@ -108,7 +97,7 @@ export async function answerPoll(
   newestId: () => Promise<string>,
 ): Promise<void> {
   const timeout = timeoutOf(query, context.maxTimeoutMs);
-  const lastEventId = lastEventIdOf(req, query);
+  const lastEventId = requestedLastEventId(req, "query");
   const answer = (batch: Batch, last: string, reset: boolean) => {
     const tail = JSON.stringify({
       lastEventId: batch.lastId ?? last,

@@ -2,11 +2,10 @@
  * Reads what a subscribe or poll request asks for from its query: the topic selectors of both
  * protocol generations (0.x `topic`, URI templates allowed; 1.0 `match`, exact, and
  * `match_urlpattern`, also spelled `matchExact` and `matchURLPattern`), bounded in number and
- * length, and the last event id (`Last-Event-ID` header, then 1.0 `last_event_id`, then 0.x
- * `lastEventID`). Not responsible for matching (topics.ts) or authorization (auth.ts).
+ * length, and the last event id. Not responsible for matching (topics.ts) or authorization (auth.ts).
  */
 
-import { decodeHeaderId } from "ssekit/protocol";
+import { readLastEventId } from "ssekit/server";
 import {
   compileSelector,
   EVENT_ID_CONTROL,
@@ -84,22 +83,16 @@ export function requestedSelectors(query: URLSearchParams): readonly Selector[] 
 }
 
 /**
- * The last event id the client has seen, or undefined when it sent none. An id with a control
- * character is 400: no update can carry one, so it would silently replay the whole history.
+ * The last event id the client has seen (ssekit/server's reader: the `Last-Event-ID` header, or the
+ * `lastEventID` or `last_event_id` query parameter), or undefined when it sent none. Streams prefer
+ * the header, polls the query (docs/polling.md). An id with a control character is 400: no update
+ * can carry one, so it would silently replay the whole history.
  */
-export function requestedLastEventId(req: HubRequest, query: URLSearchParams): string | undefined {
+export function requestedLastEventId(req: HubRequest, prefer: "header" | "query"): string | undefined {
   const header = req.headers["last-event-id"];
-  if (typeof header === "string" && header !== "") return decodeHeaderId(header);
-  for (const name of ["last_event_id", "lastEventID"]) {
-    const value = query.get(name);
-    if (value !== null && value !== "") return checkedLastEventId(name, value);
-  }
-  return undefined;
-}
-
-/** `value` of the last-event-id parameter `name`; 400 when it has a control character no id can carry. */
-export function checkedLastEventId(name: string, value: string): string {
-  if (EVENT_ID_CONTROL.test(value))
-    throw new HttpError(400, `"${name}" must not contain control characters, as no event id does`);
-  return value;
+  const found = readLastEventId(typeof header === "string" ? header : undefined, req.url, { prefer });
+  if (found === undefined || found.from === "header") return found?.id;
+  if (EVENT_ID_CONTROL.test(found.id))
+    throw new HttpError(400, `"${found.from}" must not contain control characters, as no event id does`);
+  return found.id;
 }

@@ -6,12 +6,13 @@
  * Not responsible for delivery (broker/subscriber.ts) or replay pacing (broker/replay.ts).
  */
 import { encodeHeaderId } from "ssekit/protocol";
+import { createSession } from "ssekit/server";
 import { patternCount } from "../broker/fanout.js";
 import { REPLAY_PAGE } from "../broker/replay.js";
 import { Subscriber } from "../broker/subscriber.js";
 import type { Selector } from "../domain/topics.js";
 import type { StoredUpdate } from "../domain/update.js";
-import { HttpError, type HubRequest, type HubResponse, isHttp2 } from "../http/http.js";
+import { HttpError, type HubRequest, type HubResponse } from "../http/http.js";
 import type { RouteContext } from "./context.js";
 import { requestedLastEventId, requestedSelectors } from "./selectors.js";
 
@@ -22,48 +23,53 @@ export async function subscribeRoute(
   url: URL,
   common: Readonly<Record<string, string>>,
 ): Promise<void> {
-  const { broker, config } = context;
+  const { broker } = context;
   const selectors = requestedSelectors(url.searchParams);
   checkPatterns(context, selectors);
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
-  const requested = requestedLastEventId(req, url.searchParams);
+  const requested = requestedLastEventId(req, "header");
   if (res.destroyed || res.writableEnded) return;
   // Checked again now that the token is verified: other subscriptions may have come meanwhile.
   if (req.method !== "HEAD") checkPatterns(context, selectors);
   // HEAD is checked as a subscription would be and answered with its headers; no subscriber made.
   const subscriber =
-    req.method === "HEAD" ? undefined : new Subscriber(res, selectors, rights, context.subscriberHost);
+    req.method === "HEAD" ? undefined : new Subscriber(selectors, rights, context.subscriberHost);
   // Live first (held in the subscriber's buffer), then history: no gap, and seq dedupes.
   if (subscriber !== undefined) broker.add(subscriber);
-  const current = await broker.newestPublicId();
-  let first: readonly StoredUpdate[] = [];
-  let reconciled = current;
-  if (requested !== undefined) {
-    const result = await broker.after(requested, subscriber === undefined ? 1 : REPLAY_PAGE);
-    first = result.updates;
-    reconciled = result.kind === "found" ? requested : "earliest";
+  try {
+    const current = await broker.newestPublicId();
+    let first: readonly StoredUpdate[] = [];
+    let reconciled = current;
+    if (requested !== undefined) {
+      const result = await broker.after(requested, subscriber === undefined ? 1 : REPLAY_PAGE);
+      first = result.updates;
+      reconciled = result.kind === "found" ? requested : "earliest";
+    }
+    // Besides the event-stream headers (ssekit/server's): 0.x's `Last-Event-ID`, the hub's newest
+    // id at subscription time, and 1.0's, the id replay starts after; as UTF-8 bytes, as clients
+    // send them (a published id may be any text).
+    const headers: Record<string, string> = {
+      ...common,
+      "last-event-id": encodeHeaderId(current),
+      "mercure-last-event-id": encodeHeaderId(reconciled),
+    };
+    if (subscriber === undefined) {
+      createSession(req, res, { headers, heartbeat: 0 });
+      return;
+    }
+    if (!subscriber.open(req, res, headers)) {
+      res.end();
+      return;
+    }
+    context.log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
+    void broker.announce(subscriber, true);
+    await broker.replay(subscriber, first);
+    subscriber.goLive();
+  } catch (error) {
+    // Its stream cannot open or go on: the subscriber leaves the broker, the error is answered.
+    subscriber?.close("subscription failed");
+    throw error;
   }
-  const headers: Record<string, string> = {
-    ...common,
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache, no-transform",
-    "x-accel-buffering": "no",
-    // 0.x: the hub's newest id at subscription time; 1.0: the id replay starts after.
-    // Ids as UTF-8 bytes, as clients send them (a published id may be any text).
-    "last-event-id": encodeHeaderId(current),
-    "mercure-last-event-id": encodeHeaderId(reconciled),
-  };
-  if (!isHttp2(req)) headers.connection = "keep-alive";
-  if (subscriber === undefined) {
-    res.writeHead(200, headers);
-    res.end();
-    return;
-  }
-  subscriber.open(req, headers, `:\nretry: ${config.retryMs}\n\n`);
-  context.log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");
-  void broker.announce(subscriber, true);
-  await broker.replay(subscriber, first);
-  subscriber.goLive();
 }
 
 /**

@@ -88,8 +88,6 @@ class HubImpl implements Hub {
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<Http2Session>();
   readonly #ui: UiHandler | undefined;
-  /** One timer writes every subscriber's heartbeat: none per subscriber. */
-  #heartbeatTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #signalClosing: () => void = () => undefined;
   /** Publish requests being answered: a graceful shutdown answers them before closing. */
@@ -110,6 +108,8 @@ class HubImpl implements Hub {
     const subscriberHost: SubscriberHost = {
       maxBufferedBytes: config.maxBufferedBytes,
       replayHighWater: Math.min(REPLAY_HIGH_WATER, Math.floor(config.maxBufferedBytes / 2)),
+      heartbeatMs: config.heartbeatMs,
+      retryMs: config.retryMs,
       onClose: (subscriber, reason) => this.#removeSubscriber(subscriber, reason),
       onDeliver: (count) => this.metrics.delivered.inc(count),
     };
@@ -154,13 +154,6 @@ class HubImpl implements Hub {
       sockets.add(socket);
       socket.on("close", forgetSocket);
     });
-    if (config.heartbeatMs > 0) {
-      // Each subscriber's first heartbeat comes within one interval of subscribing, then one per interval.
-      this.#heartbeatTimer = setInterval(() => {
-        for (const subscriber of this.#broker.subscribers) subscriber.heartbeat();
-      }, config.heartbeatMs);
-      this.#heartbeatTimer.unref();
-    }
     if (config.ui) {
       const key = config.publisherKey;
       const devToken =
@@ -295,7 +288,6 @@ class HubImpl implements Hub {
   }
 
   async #shutdown(retryMs: number): Promise<void> {
-    clearInterval(this.#heartbeatTimer);
     this.#signalClosing();
     const closed = new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();

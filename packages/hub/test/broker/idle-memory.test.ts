@@ -136,7 +136,7 @@ describe("idle subscribers", () => {
     });
     const { port } = await started.listen(0, "127.0.0.1");
     try {
-      const preamble = ":\nretry: ";
+      const preamble = "retry: ";
       // A heartbeat is an empty comment after the preamble; two of them, on each of two streams.
       const beats = (text: string) => text.slice(text.indexOf(preamble)).split(":\n\n").length - 1;
       const read = (topic: string) =>

@@ -79,7 +79,7 @@ describe("subscriber tokens", () => {
     assert.equal(response.status, 200);
     // Reading to the end returns only because the hub closes the stream at exp.
     const text = await response.text();
-    assert.match(text, /^:\n/);
+    assert.match(text, /^retry: /);
   });
 });
 
