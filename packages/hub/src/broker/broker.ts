@@ -1,3 +1,8 @@
+/**
+ * The broker: appends updates to the transport, dispatches what its tail delivers to this node's
+ * subscribers and polls in the log's order, replays history, and announces subscriptions. Not
+ * responsible for HTTP (routes/), writing streams (subscriber.ts) or storage (transports/).
+ */
 import type { Logger } from "pino";
 import { documentsOf, type SubscriptionDocument, subscriptionEvent } from "../domain/subscription.js";
 import type { StoredUpdate, Update } from "../domain/update.js";

@@ -1,10 +1,7 @@
 /**
- * The live subscribers and the fan-out of an update to them. Subscribers whose selectors are all
- * exact topics are indexed by topic, so an update reaches its candidates through one map lookup
- * per topic instead of a scan of every subscriber; only subscribers with a pattern (URI template,
- * URL Pattern, `*`) are tested one by one. Every candidate still decides with `accepts` (topic
- * match and private-update rights), so the index only skips subscribers that cannot match. Not
- * responsible for writing bytes (subscriber.ts) or for authorization rules (auth.ts).
+ * The live subscribers and the fan-out of an update to them: subscribers with exact topics only are
+ * indexed by topic, those with a pattern are tested one by one, and every candidate still decides
+ * with `accepts`. Not responsible for writing bytes (subscriber.ts) or authorization rules (auth.ts).
  */
 
 import { exactTopic, type Selector } from "../domain/topics.js";

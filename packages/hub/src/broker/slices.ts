@@ -1,10 +1,7 @@
 /**
- * Cooperative time slicing for the hub's long loops (replaying history, scanning it for a poll):
- * a loop runs for at most one slice of time, then waits for its turn again, and turns are handed
- * out one per iteration of the event loop, in arrival order. So however many replays run at once,
- * the event loop is never held for more than about one slice before it reads sockets again, and
- * live dispatch and cheap requests (`/healthz`) go on between slices. Not responsible for what the
- * loops do.
+ * Cooperative time slicing for the hub's long loops (replay, poll scans): a loop runs for at most
+ * one slice, then waits for its turn, one turn per iteration of the event loop, so the loop is never
+ * held for long however many run at once. Not responsible for what the loops do.
  */
 
 /** Milliseconds one loop may run before it gives the event loop back. */

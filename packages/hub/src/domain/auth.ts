@@ -1,12 +1,8 @@
 /**
- * Authorization: finds the JWT of a request (Authorization header, `authorization` query
- * parameter, `mercureAuthorization` cookie of 0.x hubs or `__Secure-mercure_access_token` of 1.0),
- * verifies it with `jose` against the configured key (secret, PEM public key or JWKS URL; the
- * algorithm list is pinned to the key so `alg: none` and HS-signed-with-the-public-key tokens
- * fail), reads its rights into publish and subscribe selectors from both token generations (the
- * 0.x `mercure` claim, and the 1.0 RFC 9068 access token's `authorization_details` entries of type
- * `https://mercure.rocks/authorization-detail`), and decides whether a subscriber may receive an
- * update. Not responsible for HTTP responses (the routes map `AuthError` to 401).
+ * Authorization: finds a request's JWT (header, query, cookie), verifies it with `jose` against
+ * the configured key with its algorithms pinned, reads the publish and subscribe rights of both
+ * token generations, and decides whether a subscriber may receive an update. Not responsible for
+ * HTTP responses (the routes map `AuthError` to 401).
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";

@@ -1,11 +1,8 @@
 /**
- * URI templates (RFC 6570) read as topic patterns, matched in linear time. The template becomes a
- * small automaton, literals a chain of states and each `{...}` expression a loop over the
- * characters its operator can produce (section 3.2), which is run over the topic one character at
- * a time with the set of live states. A backtracking regular expression for the same language
- * takes exponential time on templates such as `{a}{b}{c}{d}` or `{.x}` against a topic that almost
- * matches, and any subscriber chooses its templates: here the cost is at most topic length times
- * template length. Not responsible for the other selector kinds or their cache (topics.ts).
+ * URI templates (RFC 6570) as topic patterns, matched in linear time: the template becomes a small
+ * automaton run over the topic with a set of live states, where a backtracking regular expression
+ * could take exponential time on a template any subscriber chooses. Not responsible for the other
+ * selector kinds or their cache (topics.ts).
  */
 
 /** A template that is not RFC 6570 syntax; the message says what is wrong. */

@@ -1,10 +1,7 @@
 /**
- * A cache of verified tokens in front of a `Verifier`: publishers and subscribers send the same JWT
- * again and again, and a signature check costs far more than the publish it guards. A token string
- * that verified once is taken as verified again until its `exp` passes, and for at most `maxAgeMs`
- * (so a key removed from a JWKS stops being honoured soon). Refusals are not cached: every bad
- * token goes through the verifier and gets its own reason. Not responsible for verification itself
- * (auth.ts) nor for what the rights allow.
+ * A cache of verified tokens in front of a `Verifier`: a token that verified once counts as verified
+ * until its `exp`, and for at most `maxAgeMs`; refusals are not cached. Not responsible for
+ * verification itself (auth.ts) nor for what the rights allow.
  */
 import type { Rights } from "./auth.js";
 

@@ -1,8 +1,8 @@
 /**
- * The HTTP edge shared by the routes: the request and response types of node:http and the
- * node:http2 compatibility API, one-line text/plain errors (also for requests node's parser
- * refuses), the request URL with its query checked, body reading with a size bound and a time
- * limit, the discovery `Link` header and CORS. Not responsible for routing or any Mercure semantics.
+ * The HTTP edge shared by the routes: request and response types (node:http and http2), one-line
+ * text errors (also for requests Node's parser refuses), the checked request URL, bounded body
+ * reading, discovery and CORS headers. Not responsible for routing, Mercure semantics or event
+ * streams (ssekit/server).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";

@@ -1,9 +1,7 @@
 /**
- * The one place a request's token is found and verified, for every route: subscribers (stream,
- * poll, subscriptions API) and publishers (with the Origin rule for cookie tokens). Returns the
- * request's `Rights`; throws HttpError 401/403 (no token, cookie without an allowed Origin) or
- * AuthError (a token that does not verify), which the server maps to 401. Not responsible for
- * what the rights allow (domain/auth.ts: canReceive, canPublish).
+ * The one place a request's token is found and verified, for subscribers and publishers (with the
+ * Origin rule for cookie tokens): returns its `Rights`, or throws HttpError 401/403 or AuthError.
+ * Not responsible for what the rights allow (domain/auth.ts).
  */
 
 import type { HubConfig } from "../config.js";

@@ -1,9 +1,7 @@
 /**
- * The long-polling form of a subscription (docs/polling.md): `GET /.well-known/mercure?poll=1`
- * answers a JSON batch of the updates after the client's last event id that it may receive,
- * holding the request up to `timeout` ms when there are none. Live updates are listened to before
- * history is read, so nothing published in between is missed. Not responsible for authorization
- * decisions (it uses the subscriber's `accepts`-style predicate it is given).
+ * `GET /.well-known/mercure?poll=1` (docs/polling.md): a JSON batch of the updates after the last
+ * event id that the client may receive, bounded in count and bytes, held up to `timeout` ms when
+ * there are none. Not responsible for authorization decisions (it is given the predicate).
  */
 
 import type { Slicer } from "../broker/slices.js";

@@ -1,9 +1,7 @@
 /**
- * `GET /.well-known/mercure?topic=...`: the event stream. Checks the selectors (and the hub's
- * pattern limits), authenticates, adds the subscriber to the broker first (live updates are held
- * meanwhile), reconciles the Last-Event-ID, opens the stream, replays history after it and goes
- * live: no gap, no duplicate. `HEAD` gets the same checks and headers, without a subscriber.
- * Not responsible for delivery (broker/subscriber.ts) or replay pacing (broker/replay.ts).
+ * `GET /.well-known/mercure?topic=...`: checks, authenticates, adds the subscriber (live updates
+ * held), reconciles the last event id, opens the stream, replays and goes live. `HEAD` gets the
+ * same checks and headers. Not responsible for delivery (broker/) or the stream itself (ssekit/server).
  */
 import { encodeHeaderId } from "ssekit/protocol";
 import { createSession } from "ssekit/server";

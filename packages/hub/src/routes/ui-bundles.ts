@@ -1,10 +1,7 @@
 /**
- * The browser bundles the web console and demos import: `ssekit/client` (the EventSource with tab
- * sharing), `ssekit/client/shared-worker` (the SharedWorker script tabs share a connection through)
- * and `ssekit/protocol` (the console's parser), each as one ES module. Prebuilt files in
- * `dist/ui/` (written by `npm run build:ui`) are served when present; otherwise, and always when
- * the hub runs from its TypeScript sources, they are bundled on first request with esbuild and
- * kept in memory. Not responsible for HTTP (ui-routes.ts serves them).
+ * The browser bundles the console and demos import (ssekit/client, its shared worker,
+ * ssekit/protocol): prebuilt files from `dist/ui/` when present, else bundled with esbuild on first
+ * request and kept in memory. Not responsible for HTTP (ui.ts serves them).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";

@@ -1,12 +1,7 @@
 /**
- * Serves the hub's web console and demo pages: `/` (console), `/demo/notifications`,
- * `/demo/live`, the static files under `/assets/`, the browser bundles of ssekit/client, its
- * shared worker and ssekit/protocol (`/assets/ssekit-client.js`, `/assets/ssekit-shared-worker.js`,
- * `/assets/ssekit-protocol.js`, all `text/javascript`), and, in development
- * mode only, `/ui/dev-token`: a short-lived publisher/subscriber JWT handed to loopback clients so
- * the console can publish without the user pasting one. Works on node:http and node:http2
- * (compatibility API) requests alike. Not responsible for the Mercure endpoints, metrics or the
- * ticker's publishing.
+ * The web console and demo pages (`/`, `/demo/*`, `/assets/*`, the browser bundles), and in
+ * development mode `/ui/dev-token` for loopback clients. Not responsible for the Mercure
+ * endpoints, metrics or the ticker's publishing.
  */
 
 import { readFile } from "node:fs/promises";

@@ -1,10 +1,7 @@
 /**
- * WAL checkpoints of the SQLite store, off the event loop. SQLite's automatic checkpoint runs
- * inside the commit that crosses the WAL size threshold, copies the WAL into the database file and
- * syncs it: tens of milliseconds during which the hub's event loop, and so every subscriber, waits.
- * Instead the store turns automatic checkpoints off and this worker thread, with a connection of its
- * own, runs a PASSIVE checkpoint (which never blocks writers) every interval. Durability does not
- * change: a commit is durable once it is in the WAL. Not responsible for reads or writes (sqlite.ts).
+ * WAL checkpoints of the SQLite store on a worker thread with its own connection (PASSIVE, on an
+ * interval), so that no commit on the event loop pays for one; a commit is durable once in the WAL
+ * either way. Not responsible for reads or writes (sqlite.ts).
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";

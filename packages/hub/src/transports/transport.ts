@@ -1,13 +1,8 @@
 /**
- * The Transport (Mercure's name): what the broker needs from the log of updates. It appends an
- * update and resolves once the update is durable, follows the log in its one order (every node of
- * a hub sees the same updates in the same order), and reads history after an id for replay. It
- * also carries the hub's live-only events (subscription events), which are never kept in history,
- * and tells which subscriptions other nodes hold. Implementations: local (memory and SQLite, one
- * process: local.ts) and Redis (many processes and machines: redis.ts). Not responsible for
- * fan-out, authorization or HTTP.
- *
- * `Store` is the history half, as the embedded stores (memory.ts, sqlite.ts) implement it.
+ * The Transport (Mercure's name): what the broker needs of the log of updates. Append (resolves
+ * once durable), follow in the log's one order, read history after an id, carry live-only
+ * subscription events, and tell the subscriptions of other nodes. `Store` is the history half of
+ * the embedded transports. Not responsible for fan-out, authorization or HTTP.
  */
 import type { SubscriptionDocument } from "../domain/subscription.js";
 import type { StoredUpdate, Update } from "../domain/update.js";

@@ -2,7 +2,7 @@
 // measured against the floor every node:http server pays (a bare event-stream response kept in an
 // array), both rounds in this process with the same raw clients, after a warm-up round of each, so
 // compiled code and client sockets cost them alike. The idle subscribers still get heartbeats
-// (from the hub's one timer) and the discovery and CORS headers, on the stream and on its errors.
+// (from ssekit/server's one sweep per interval) and the discovery and CORS headers, on the stream and on its errors.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
@@ -126,7 +126,7 @@ describe("idle subscribers", () => {
     },
   );
 
-  test("idle subscribers get heartbeat comments from the hub's one timer", { timeout: 20_000 }, async () => {
+  test("idle subscribers get heartbeat comments from ssekit/server's one sweep", { timeout: 20_000 }, async () => {
     const started = createHub({
       store: "memory",
       anonymous: true,

@@ -1,11 +1,8 @@
 /**
- * A channel across processes: `createChannel({ bus })`. Every process that makes a channel on the
- * same bus (the same shared log) holds its own members; `broadcast` appends to the log and each
- * process writes what it reads from the log to its members, so every member everywhere gets every
- * event once, in the log's one order, with the log's ids. A session that joins with a
- * `Last-Event-ID` gets the events after it from the log, then live ones, with no gap and no
- * duplicate, on whichever process it lands. Encoding is once per event per process.
- * The in-process channel (channel.ts) is untouched by this file and pays nothing for it.
+ * A channel across processes (`createChannel({ bus })`): `broadcast` appends to the shared log and
+ * every process writes what it reads back to its own members, in the log's one order; a session
+ * joining with a last event id gets what followed from the log, then live events, no gap, no
+ * duplicate. Not responsible for the log itself (bus.ts is the contract) or in-process channels.
  */
 import { encodeBytes, validateMessage } from "../protocol/index.js";
 import type { BusEvent, BusFollower, ChannelBus } from "./bus.js";

@@ -1,9 +1,7 @@
 /**
- * The channel bus: what a channel needs from a log shared by many processes so that it spans them
- * (`createChannel({ bus })`). A bus appends events in one order, follows that order, and answers
- * "what came after this id" for replay and polling. This file is the contract only, with no
- * implementation and no I/O: `@ssekit/redis` provides one on Redis Streams (`redisChannelBus`),
- * and ssekit itself depends on none.
+ * The channel bus: the contract of a log shared by many processes (append in one order, follow,
+ * read after an id) that a channel spans them with. No implementation and no I/O here:
+ * `@ssekit/redis` provides one on Redis Streams.
  */
 
 /** An event to append, as `broadcast` made it (data already serialized). */

@@ -1,10 +1,8 @@
 /**
- * A channel: a set of sessions that receive the same events. `broadcast` encodes a message once
- * and writes the same bytes to every member (subject to an optional per-session filter). With
- * `history`, it keeps a ring of recent events and replays the missed ones to a session that joins
- * with a `Last-Event-ID`, before any live event, with no gap and no duplicate. It does not accept
- * connections or set headers; sessions come from `createSession` / `createWebSession`.
- * `createChannel({ bus })` makes the other kind, a channel across processes (bus-channel.ts).
+ * A channel: sessions that receive the same events, each encoded once, with an optional filter per
+ * session and an optional history ring replayed, with no gap and no duplicate, to a session that
+ * joins with a last event id. Not responsible for connections or headers (sessions), nor for
+ * channels across processes (bus-channel.ts).
  */
 import { encodeBytes } from "../protocol/index.js";
 import { BusChannel, type BusChannelOptions } from "./bus-channel.js";

@@ -1,9 +1,6 @@
 /**
- * HTTP/1.1 chunked transfer framing of one event frame (`<hex size>\r\n<bytes>\r\n`), so that a
- * broadcast frames once and every HTTP/1.1 socket gets the same bytes in a single write. No I/O;
- * only Node sinks use the result, so it is a Buffer (a socket takes it as it is, where a plain
- * Uint8Array would be wrapped in a new Buffer on every write). Runtimes without Buffer never
- * reach it: `Framed` frames only when a Node sink asks.
+ * HTTP/1.1 chunked framing of an event frame (`<hex size>\r\n<bytes>\r\n`), made at most once per
+ * frame however many sockets it goes to (`Framed`). No I/O; a Buffer, made only when a Node sink asks.
  */
 
 export function chunkFrame(bytes: Uint8Array): Buffer {

@@ -1,8 +1,7 @@
 /**
- * `ssekit/server/http1`: the pieces ssekit/server uses to write event streams straight to Node
- * HTTP/1.1 sockets, for servers that hold their own streams (the ssekit hub): the chunked framing
- * of an event, made once per broadcast, and the compaction of the response head Node keeps per
- * connection. Sessions and channels (`ssekit/server`) use them already.
+ * `ssekit/server/http1`: what sessions use to write straight to Node HTTP/1.1 sockets (an event's
+ * chunk framed once, the compaction of the response head Node keeps), for servers that write to
+ * sockets themselves. Sessions and channels need nothing from here.
  */
 export { chunkFrame, Framed } from "./chunked.js";
 export { compactHead } from "./response-head.js";

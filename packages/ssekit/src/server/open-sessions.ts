@@ -1,8 +1,6 @@
 /**
- * Every open session of the process, in one set: the heartbeat sweep (heartbeat.ts) and
- * `shutdown(server)` walk it. One entry per session, instead of one per table that needs to find
- * sessions (per heartbeat interval, per server). Sessions add and remove themselves; this module
- * writes nothing and knows nothing of HTTP.
+ * Every open session of the process, in one set that the heartbeat sweep and `shutdown(server)`
+ * walk. Sessions add and remove themselves; this module writes nothing and knows nothing of HTTP.
  */
 
 /** What the walkers ask of an open session. */

@@ -1,8 +1,7 @@
 /**
- * The polling form of a channel with history (docs/polling.md): answers `?poll=1&lastEventID=...`
- * requests with a JSON batch of the events after that id, holding the request open up to
- * `timeout` ms when there are none yet. It reads through a `PollSource`: the in-process channel's
- * history ring, or the shared log of a channel with a bus. Web standards only (Request in, Response out).
+ * The polling form of a channel with history (docs/polling.md): a JSON batch of the events after
+ * the last event id, held up to `timeout` ms when there are none, read through a `PollSource` (the
+ * ring, or a bus's log). Web standards only. Not responsible for the Mercure hub's polling.
  */
 import { readLastEventId } from "./request.js";
 

@@ -1,7 +1,6 @@
 /**
- * Keeps what Node holds per HTTP/1.1 response small: Node keeps the response head for the life of
- * the connection, so a long-lived event stream pays for it all along. Not responsible for writing
- * anything (node-session.ts, and the hub's sink, call it once the head is on the socket).
+ * Keeps small what Node holds per HTTP/1.1 response for the life of the connection: its head.
+ * Not responsible for writing anything (node-session.ts calls it once the head is on the socket).
  */
 import type { ServerResponse } from "node:http";
 
