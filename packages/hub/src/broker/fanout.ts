@@ -8,7 +8,8 @@ import { exactTopic, type Selector } from "../domain/topics.js";
 import type { Dispatch, Subscriber } from "./subscriber.js";
 
 export class Fanout implements Iterable<Subscriber> {
-  readonly #all = new Set<Subscriber>();
+  // No set of all subscribers (an entry each): the index and the pattern set hold each one.
+  #size = 0;
   /**
    * Subscribers with only exact selectors, under each of their topics: the subscriber itself while
    * it is the topic's only one (most topics have one: a Set each would cost some 0.2 KiB), a Set from
@@ -51,16 +52,31 @@ export class Fanout implements Iterable<Subscriber> {
   }
 
   get size(): number {
-    return this.#all.size;
+    return this.#size;
   }
 
-  [Symbol.iterator](): Iterator<Subscriber> {
-    return this.#all[Symbol.iterator]();
+  *[Symbol.iterator](): Iterator<Subscriber> {
+    yield* this.#patterns;
+    for (const [topic, here] of this.#byTopic) {
+      // A subscriber of several topics is under each: it is listed under its first.
+      if (here instanceof Set) {
+        for (const subscriber of here) if (firstTopic(subscriber) === topic) yield subscriber;
+      } else if (firstTopic(here) === topic) yield here;
+    }
+  }
+
+  /** Whether `subscriber` is here. */
+  has(subscriber: Subscriber): boolean {
+    if (this.#patterns.has(subscriber)) return true;
+    const topic = firstTopic(subscriber);
+    if (topic === undefined) return false;
+    const here = this.#byTopic.get(topic);
+    return here === subscriber || (here instanceof Set && here.has(subscriber));
   }
 
   add(subscriber: Subscriber): void {
-    if (this.#all.has(subscriber)) return;
-    this.#all.add(subscriber);
+    if (this.has(subscriber)) return;
+    this.#size++;
     if (subscriber.rights.subscribe.length > 0) this.#granted++;
     const topics = topicsOf(subscriber);
     if (topics === undefined) {
@@ -83,7 +99,8 @@ export class Fanout implements Iterable<Subscriber> {
 
   /** Removes a subscriber; false when it was not here. */
   delete(subscriber: Subscriber): boolean {
-    if (!this.#all.delete(subscriber)) return false;
+    if (!this.has(subscriber)) return false;
+    this.#size--;
     if (subscriber.rights.subscribe.length > 0) this.#granted--;
     if (this.#patterns.delete(subscriber)) {
       this.#grantedPatterns.delete(subscriber);
@@ -157,4 +174,10 @@ function topicsOf(subscriber: Subscriber): readonly string[] | undefined {
     if (!topics.includes(topic)) topics.push(topic);
   }
   return topics;
+}
+
+/** The exact topic of a subscriber's first selector (its first topic, when all are exact). */
+function firstTopic(subscriber: Subscriber): string | undefined {
+  const first = subscriber.selectors[0];
+  return first === undefined ? undefined : exactTopic(first);
 }

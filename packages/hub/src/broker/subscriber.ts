@@ -60,18 +60,19 @@ interface Held {
   bytes: number;
 }
 
-const subscriberOf = Symbol("ssekit.hub.subscriber");
-type Tagged = Session & { [subscriberOf]?: Subscriber | undefined };
-
 const WHY: Readonly<Record<CloseReason, string>> = {
   client: "client went away",
   backpressure: "slow consumer: send buffer full",
   server: "stream ended",
 };
 
-// One listener for every session, finding its subscriber through a symbol: no closure per subscriber.
-function onSessionClose(reason: CloseReason, session: Session): void {
-  (session as Tagged)[subscriberOf]?.close(WHY[reason]);
+/**
+ * `text` as one flat string: a concatenation is a pair of strings until read, which V8 then
+ * flattens and the garbage collector drops the pair for the flat one (some 24 bytes per subscriber).
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
 
 // Shared by every expiry timer (the subscriber is the timer's argument): no closure per subscriber.
@@ -81,16 +82,15 @@ function expire(subscriber: Subscriber): void {
 
 export class Subscriber {
   /** `urn:uuid:...`, the subscriber's id in the subscriptions API. */
-  readonly id = `urn:uuid:${randomUUID()}`;
+  readonly id = flat(`urn:uuid:${randomUUID()}`);
   readonly selectors: readonly Selector[];
   readonly rights: Rights;
   readonly #host: SubscriberHost;
-  /** Set by `open`; nothing is written before. */
-  #session: Session | undefined;
+  /** Undefined until `open` (nothing is written before), null once closed. */
+  #session: Session | undefined | null;
   /** Undefined once live. */
   #held: Held | undefined = { dispatches: [], bytes: 0 };
   #lastSeq = 0;
-  #closed = false;
   #expiry: NodeJS.Timeout | undefined;
 
   /** A token with an expiry gets a timer that closes the stream when it expires. */
@@ -109,7 +109,7 @@ export class Subscriber {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#session === null;
   }
 
   accepts(update: StoredUpdate): boolean {
@@ -122,7 +122,7 @@ export class Subscriber {
    * ends the response).
    */
   open(req: HubRequest, res: HubResponse, headers: Readonly<Record<string, string>>): boolean {
-    if (this.#closed || this.#session !== undefined) return false;
+    if (this.#session !== undefined) return false;
     const host = this.#host;
     const session = createSession(req, res, {
       headers,
@@ -131,9 +131,17 @@ export class Subscriber {
       maxBufferedBytes: host.maxBufferedBytes,
     });
     this.#session = session;
-    (session as Tagged)[subscriberOf] = this;
-    session.onClose(onSessionClose);
+    // The subscriber itself is told of the close: no closure per subscriber.
+    session.onClose(this);
     return true;
+  }
+
+  /** The session closed by itself (its client went away, or it passed the send-buffer bound). */
+  handleClose(reason: CloseReason): void {
+    // Null: closed by `close` or `#end`, which tell the host themselves.
+    if (this.#session === null) return;
+    this.#session = null;
+    this.#closeDown(WHY[reason]);
   }
 
   /**
@@ -142,7 +150,7 @@ export class Subscriber {
    * disconnected as a slow consumer would be.
    */
   deliver(dispatch: Dispatch): boolean {
-    if (this.#closed) return false;
+    if (this.#session === null) return false;
     const held = this.#held;
     if (held !== undefined) {
       held.bytes += dispatch.frame.bytes.byteLength;
@@ -158,7 +166,7 @@ export class Subscriber {
 
   /** The frame of `update` from history if this subscriber may receive it and has not yet. */
   historyFrame(update: StoredUpdate): Framed | undefined {
-    if (this.#closed || !this.accepts(update) || update.seq <= this.#lastSeq) return undefined;
+    if (this.#session === null || !this.accepts(update) || update.seq <= this.#lastSeq) return undefined;
     this.#lastSeq = update.seq;
     return dispatchOf(update).frame;
   }
@@ -166,7 +174,7 @@ export class Subscriber {
   /** Writes `frames` of history, at the pace the client reads (`replay` of ssekit/server). */
   async replay(frames: AsyncIterable<Framed>): Promise<void> {
     const session = this.#session;
-    if (session === undefined || this.#closed) return;
+    if (!session) return;
     const written = await replay(session, frames, { highWaterBytes: this.#host.replayHighWater });
     if (written > 0) this.#host.onDeliver(written);
   }
@@ -195,16 +203,19 @@ export class Subscriber {
   }
 
   #end(reason: string, how: "end" | "abort" | { readonly retry: number }): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#held = undefined;
-    clearTimeout(this.#expiry);
     const session = this.#session;
+    if (session === null) return;
+    this.#session = null;
     if (session !== undefined) {
-      (session as Tagged)[subscriberOf] = undefined;
       if (how === "abort") session.abort();
       else session.close(how === "end" ? {} : how);
     }
+    this.#closeDown(reason);
+  }
+
+  #closeDown(reason: string): void {
+    this.#held = undefined;
+    clearTimeout(this.#expiry);
     this.#host.onClose(this, reason);
   }
 }

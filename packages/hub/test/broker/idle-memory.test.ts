@@ -126,31 +126,35 @@ describe("idle subscribers", () => {
     },
   );
 
-  test("idle subscribers get heartbeat comments from ssekit/server's one sweep", { timeout: 20_000 }, async () => {
-    const started = createHub({
-      store: "memory",
-      anonymous: true,
-      logger: "silent",
-      ui: false,
-      heartbeatMs: 50,
-    });
-    const { port } = await started.listen(0, "127.0.0.1");
-    try {
-      const preamble = "retry: ";
-      // A heartbeat is an empty comment after the preamble; two of them, on each of two streams.
-      const beats = (text: string) => text.slice(text.indexOf(preamble)).split(":\n\n").length - 1;
-      const read = (topic: string) =>
-        readUntil(
-          port,
-          `GET /.well-known/mercure?topic=${topic} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
-          (text) => text.includes(preamble) && beats(text) >= 2,
-        );
-      const [a, b] = await Promise.all([read("/beat/a"), read("/beat/b")]);
-      assert.ok(beats(a) >= 2 && beats(b) >= 2, `streams read: ${JSON.stringify([a, b])}`);
-    } finally {
-      await started.close();
-    }
-  });
+  test(
+    "idle subscribers get heartbeat comments from ssekit/server's one sweep",
+    { timeout: 20_000 },
+    async () => {
+      const started = createHub({
+        store: "memory",
+        anonymous: true,
+        logger: "silent",
+        ui: false,
+        heartbeatMs: 50,
+      });
+      const { port } = await started.listen(0, "127.0.0.1");
+      try {
+        const preamble = "retry: ";
+        // A heartbeat is an empty comment after the preamble; two of them, on each of two streams.
+        const beats = (text: string) => text.slice(text.indexOf(preamble)).split(":\n\n").length - 1;
+        const read = (topic: string) =>
+          readUntil(
+            port,
+            `GET /.well-known/mercure?topic=${topic} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+            (text) => text.includes(preamble) && beats(text) >= 2,
+          );
+        const [a, b] = await Promise.all([read("/beat/a"), read("/beat/b")]);
+        assert.ok(beats(a) >= 2 && beats(b) >= 2, `streams read: ${JSON.stringify([a, b])}`);
+      } finally {
+        await started.close();
+      }
+    },
+  );
 
   test("an event stream and a refused subscription both carry the discovery and CORS headers", async () => {
     const started = createHub({

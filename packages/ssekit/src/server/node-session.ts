@@ -39,37 +39,38 @@ interface ResponseLike {
   destroy(): unknown;
 }
 
-/** What both Node sinks share: the response to end, and the server it came through. */
+/** What both Node sinks share: the response to end. */
 abstract class ResponseSink implements SessionSink {
   protected readonly res: ResponseLike;
-  /** The server, for `shutdown(server)`; undefined when it could not be told (any shutdown ends it). */
-  readonly #server: object | undefined;
-  constructor(res: ResponseLike, server: object | undefined) {
+  constructor(res: ResponseLike) {
     this.res = res;
-    this.#server = server;
   }
   abstract write(bytes: Uint8Array, framed?: Framed): void;
   abstract buffered(): number;
   abstract waitDrain(onDrain: () => void): void;
+  abstract servedBy(server: object): boolean;
   end(): void {
     this.res.end();
   }
   destroy(): void {
     this.res.destroy();
   }
-  servedBy(server: object): boolean {
-    return this.#server === undefined || this.#server === server;
-  }
 }
 
 /** Writes through the response: HTTP/2, and HTTP/1.1 responses the direct sink cannot take. */
 class NodeSink extends ResponseSink {
+  /** The server, for `shutdown(server)`; undefined when it could not be told (any shutdown ends it). */
+  readonly #server: object | undefined;
   readonly #writable: Writable;
   readonly #drains: Writable;
   constructor(res: ResponseLike, server: object | undefined, writable: Writable, drains: Writable) {
-    super(res, server);
+    super(res);
+    this.#server = server;
     this.#writable = writable;
     this.#drains = drains;
+  }
+  servedBy(server: object): boolean {
+    return this.#server === undefined || this.#server === server;
   }
   write(bytes: Uint8Array): void {
     this.res.write(bytes);
@@ -107,9 +108,14 @@ function uncorkAll(): void {
  */
 class DirectChunkedSink extends ResponseSink {
   readonly #socket: SocketLike;
-  constructor(res: ResponseLike, server: object | undefined, socket: SocketLike) {
-    super(res, server);
+  constructor(res: ResponseLike, socket: SocketLike) {
+    super(res);
     this.#socket = socket;
+  }
+  servedBy(server: object): boolean {
+    // Node's server-side sockets name their server: no field for it here.
+    const own = serverOf(this.#socket);
+    return own === undefined || own === server;
   }
   buffered(): number {
     return this.#socket.writableLength;
@@ -129,8 +135,7 @@ class DirectChunkedSink extends ResponseSink {
   }
 }
 
-function serverOf(req: NodeRequest): object | undefined {
-  const socket: unknown = req.socket;
+function serverOf(socket: unknown): object | undefined {
   if (typeof socket === "object" && socket !== null && "server" in socket) {
     const server: unknown = socket.server;
     if (typeof server === "object" && server !== null) return server;
@@ -180,11 +185,10 @@ export function createSession<M extends EventMap = EventMap>(
     res.write === ServerResponse.prototype.write &&
     res.socket !== null &&
     res.writableLength === res.socket.writableLength;
-  const server = serverOf(req);
   const sink =
     direct && res.socket
-      ? new DirectChunkedSink(res, server, res.socket)
-      : new NodeSink(res, server, writable, drains);
+      ? new DirectChunkedSink(res, res.socket)
+      : new NodeSink(res, serverOf(req.socket), writable, drains);
   const session = new Session<M>(sink, lastEventId, options);
   if (head) {
     // Headers only: the stream ends at once.

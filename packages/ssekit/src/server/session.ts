@@ -114,14 +114,27 @@ function settingsOf(options: SessionOptions): Settings {
   return settings;
 }
 
-/** Called once when a session closes, with why and which session (one function can serve many). */
-export type CloseListener = (reason: CloseReason, session: Session) => void;
+/**
+ * Told once when a session closes, with why and which session: a function, or (as DOM event
+ * listeners may be) an object with a `handleClose` method. One can serve many sessions.
+ */
+export type CloseListener =
+  | ((reason: CloseReason, session: Session) => void)
+  | { handleClose(reason: CloseReason, session: Session): void };
+
+function tell(listener: CloseListener, reason: CloseReason, session: Session): void {
+  if (typeof listener === "function") listener(reason, session);
+  else listener.handleClose(reason, session);
+}
 
 /** Who waits for the close: made on `closed` or a second `onClose`, which most sessions never see. */
-interface CloseWatch {
-  closed: Promise<CloseReason> | undefined;
-  resolve: ((reason: CloseReason) => void) | undefined;
+class CloseWatch {
+  closed: Promise<CloseReason> | undefined = undefined;
+  resolve: ((reason: CloseReason) => void) | undefined = undefined;
   listeners: Set<CloseListener> | undefined;
+  constructor(listener: CloseListener | undefined) {
+    this.listeners = listener === undefined ? undefined : new Set([listener]);
+  }
 }
 
 /** drop-oldest only, while the client is behind: the messages waiting for its buffer to drain. */
@@ -265,19 +278,19 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
   }
 
   /**
-   * Calls `listener(reason, session)` once when the session closes (later, if it already has);
-   * returns a function that removes it.
+   * Tells `listener` once when the session closes (later, if it already has): `listener(reason,
+   * session)`, or `listener.handleClose(reason, session)`. Returns a function that removes it.
    */
   onClose(listener: CloseListener): () => void {
     if (this.#reason !== undefined) {
-      void this.closed.then((reason) => listener(reason, this as Session));
+      void this.closed.then((reason) => tell(listener, reason, this as Session));
       return () => {};
     }
     if (this.#watch === undefined) {
       this.#watch = listener;
       return () => {
         if (this.#watch === listener) this.#watch = undefined;
-        else if (typeof this.#watch === "object") this.#watch.listeners?.delete(listener);
+        else if (this.#watch instanceof CloseWatch) this.#watch.listeners?.delete(listener);
       };
     }
     const watch = this.#watchOf();
@@ -331,12 +344,8 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
 
   #watchOf(): CloseWatch {
     const current = this.#watch;
-    if (typeof current === "object") return current;
-    const watch: CloseWatch = {
-      closed: undefined,
-      resolve: undefined,
-      listeners: current === undefined ? undefined : new Set([current]),
-    };
+    if (current instanceof CloseWatch) return current;
+    const watch = new CloseWatch(current);
     this.#watch = watch;
     return watch;
   }
@@ -381,15 +390,15 @@ export class Session<M extends EventMap = EventMap> implements OpenSession {
     else sink.end();
     const watch = this.#watch;
     if (watch === undefined) return;
-    if (typeof watch === "function") {
+    if (!(watch instanceof CloseWatch)) {
       this.#watch = undefined;
-      watch(reason, this as Session);
+      tell(watch, reason, this as Session);
       return;
     }
     watch.resolve?.(reason);
     watch.resolve = undefined;
     const listeners = watch.listeners;
     watch.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason, this as Session);
+    if (listeners) for (const listener of listeners) tell(listener, reason, this as Session);
   }
 }
