@@ -92,8 +92,10 @@ interface SocketLike extends Writable {
   uncork(): void;
 }
 
-// Sockets written to in this tick stay corked until the tick ends, so several events published in
-// one tick leave as one writev per socket; one nextTick for all of them, not one per socket.
+// Sockets written to stay corked until the event loop has handled every event that was ready
+// (setImmediate), so the events published in one turn of the loop (a burst of publish requests, a
+// batch from a shared log) leave as one writev per socket: no delay when idle, fewer and larger
+// writes under load. One callback for all the sockets, not one per socket.
 const corked: SocketLike[] = [];
 function uncorkAll(): void {
   for (const socket of corked) socket.uncork();
@@ -129,7 +131,7 @@ class DirectChunkedSink extends ResponseSink {
     if (socket.destroyed) return;
     if (socket.writableCorked === 0) {
       socket.cork();
-      if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+      if (corked.push(socket) === 1) setImmediate(uncorkAll);
     }
     socket.write(framed ? framed.chunked : chunkFrame(bytes));
   }
