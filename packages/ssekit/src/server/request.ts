@@ -5,8 +5,8 @@
  */
 import { decodeHeaderId } from "../protocol/index.js";
 
-/** The query parameters read, in this order: ssekit's, Mercure 0.x's, Mercure 1.0's. */
-const QUERY_NAMES = ["lastEventId", "lastEventID", "last_event_id"] as const;
+/** The query parameters read, in this order: ssekit's, Mercure 1.0's, Mercure 0.x's. */
+const QUERY_NAMES = ["lastEventId", "last_event_id", "lastEventID"] as const;
 
 /** Where a last event id was read: the header, or the query parameter of that name. */
 export type LastEventIdSource = "header" | (typeof QUERY_NAMES)[number];
@@ -18,8 +18,8 @@ export interface LastEventId {
 
 /**
  * The last event id of a request, given its `Last-Event-ID` header value and its URL (absolute, or
- * path and query): the header, else the first non-empty of the `lastEventId`, `lastEventID` and
- * `last_event_id` query parameters. `prefer: "query"` reads the query first (the polling protocol,
+ * path and query): the header, else the first non-empty of the `lastEventId`, `last_event_id` and
+ * `lastEventID` query parameters. `prefer: "query"` reads the query first (the polling protocol,
  * docs/polling.md). An empty value counts as none. Undefined when the request has none.
  */
 export function readLastEventId(

@@ -16,7 +16,7 @@ import {
 import { Collected, listen, RawClient } from "./support.js";
 
 describe("readLastEventId", () => {
-  test("reads the header, else lastEventId, lastEventID or last_event_id, and says where it found it", () => {
+  test("reads the header, else lastEventId, last_event_id or lastEventID, and says where it found it", () => {
     assert.deepEqual(readLastEventId("h", "/s?lastEventId=q"), { id: "h", from: "header" });
     assert.deepEqual(readLastEventId(undefined, "/s?topic=a&lastEventId=1"), {
       id: "1",
@@ -25,6 +25,11 @@ describe("readLastEventId", () => {
     assert.deepEqual(readLastEventId(null, "/s?lastEventID=2"), { id: "2", from: "lastEventID" });
     assert.deepEqual(readLastEventId(undefined, "http://h/s?last_event_id=3"), {
       id: "3",
+      from: "last_event_id",
+    });
+    // When a client sends several spellings, ssekit's wins, then Mercure 1.0's, then 0.x's.
+    assert.deepEqual(readLastEventId(undefined, "/s?lastEventID=0x&last_event_id=1x"), {
+      id: "1x",
       from: "last_event_id",
     });
     assert.equal(readLastEventId(undefined, "/s?topic=lastEvent"), undefined);
