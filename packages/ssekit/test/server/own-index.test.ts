@@ -83,6 +83,33 @@ describe("a server's own index of sessions", () => {
     }
   });
 
+  test("onClose also takes an object with handleClose, told with the reason and the session", async () => {
+    const sessions = new Collected<Session>();
+    const told = new Collected<[CloseReason, Session, unknown]>();
+    const owner = {
+      handleClose(this: unknown, reason: CloseReason, session: Session) {
+        told.push([reason, session, this]);
+      },
+    };
+    const server = await listen((req, res) => {
+      const session = createSession(req, res);
+      session.onClose(owner);
+      sessions.push(session);
+    });
+    const client = new RawClient(server.port, "/");
+    try {
+      const [session] = await sessions.until(1);
+      session?.close();
+      const [[reason, which, self] = []] = await told.until(1);
+      assert.equal(reason, "server");
+      assert.equal(which, session);
+      assert.equal(self, owner);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
   test("replay writes more than the send-buffer bound to a client that reads, waiting for it, then stops at its close", async () => {
     const sessions = new Collected<Session>();
     const server = await listen((req, res) => {
