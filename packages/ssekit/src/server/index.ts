@@ -18,7 +18,6 @@ export {
   UNKNOWN_ID_COMMENT,
 } from "./channel.js";
 export { SseServerError, type SseServerErrorCode } from "./errors.js";
-export { activeHeartbeatTimers } from "./heartbeat.js";
 export type { HistoryEntry, ReplayResult } from "./history.js";
 export { createSession, type NodeRequest, type NodeResponse } from "./node-session.js";
 export type { PollOptions } from "./poll.js";
