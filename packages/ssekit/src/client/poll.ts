@@ -1,7 +1,8 @@
 /**
  * One request of the long-polling form of a stream (docs/polling.md): builds the poll URL
- * (`poll=1`, `lastEventID`, `timeout`), sends it with the stream's headers and credentials, and
- * validates the JSON batch. Not responsible for the polling loop, which lives in connection.ts.
+ * (`poll=1`, `lastEventID`, `timeout`), sends it with the stream's headers and credentials,
+ * validates the JSON batch, and tells a failure worth retrying from a refusal. Not responsible
+ * for the polling loop, which lives in connection.ts.
  */
 import { SseClientError } from "./errors.js";
 import { type FetchLike, mimeType, networkError, requestInit, responseProblem } from "./request.js";

@@ -1,11 +1,8 @@
 /**
- * Bytes or strings in, lines out: the half of the parser that knows nothing of fields. It decodes
- * UTF-8 across chunk boundaries, strips one leading BOM, and ends lines at CR, LF or CRLF (also a CR
- * at the end of one chunk with its LF at the start of the next). What a line means is the
- * `LineSink`'s business (parse.ts).
- *
- * Hot path: bytes are decoded a whole line, or a whole chunk of lines, at a time; a chunk with LF
- * breaks only takes a tight loop; lines are handed on as ranges of the decoded text, not copies.
+ * The parser's first half: bytes or strings in, lines out. Decodes UTF-8 across chunk boundaries,
+ * strips one leading BOM, and ends lines at CR, LF or CRLF, also when a CRLF is split across chunks.
+ * What a line means is the `LineSink`'s business (parse.ts). Hot path: text is decoded a line or a
+ * chunk at a time, and lines are handed on as ranges of it, not copies.
  */
 import { Utf8Decoder } from "./utf8.js";
 

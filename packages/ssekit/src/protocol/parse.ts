@@ -1,9 +1,8 @@
 /**
- * The streaming `text/event-stream` parser (WHATWG HTML, "Server-sent events", 9.2.6
- * "Interpreting an event stream"): `createParser` joins the line splitter (lines.ts: bytes, UTF-8,
- * BOM, line breaks) to the field state machine here (`data`, `event`, `id`, `retry`, comments, and
- * dispatch at blank lines with the last event id carried over). No I/O, no reconnection: those are
- * the client's.
+ * The streaming `text/event-stream` parser (WHATWG HTML 9.2.6, "Interpreting an event stream"):
+ * `createParser` feeds the lines of the splitter (lines.ts) to the field state machine here, which
+ * turns `data`, `event`, `id`, `retry` and comment lines into events at blank lines. No I/O and no
+ * reconnection: those are the client's.
  */
 import { type LineSink, LineSplitter } from "./lines.js";
 import type { ParsedEvent } from "./types.js";
