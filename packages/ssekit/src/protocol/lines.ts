@@ -22,165 +22,164 @@ function firstCR(text: string, from: number, to: number): number {
   return -1;
 }
 
+/** Members are TypeScript-private, not `#private`, for speed on this hot path (see parse.ts). */
 export class LineSplitter {
-  readonly #sink: LineSink;
-  readonly #decoder = new Utf8Decoder();
+  private readonly sink: LineSink;
+  private readonly decoder = new Utf8Decoder();
   /** Whether any text has been seen (a BOM is stripped only at the very start). */
-  #started = false;
+  private started = false;
   /** The previous text ended with CR: an LF at the start of the next one belongs to that CR. */
-  #skipLF = false;
+  private skipLF = false;
   /** An unfinished line of decoded text. */
-  #carry = "";
+  private carry = "";
   /** An unfinished line still in bytes, decoded once, whole, when its line break arrives. */
-  #pending = new Uint8Array(1024);
-  #pendingLength = 0;
+  private pending = new Uint8Array(1024);
+  private pendingLength = 0;
 
   constructor(sink: LineSink) {
-    this.#sink = sink;
+    this.sink = sink;
   }
 
   feed(chunk: string | Uint8Array): void {
     if (typeof chunk === "string") {
       // Bytes of an unfinished line come first. A string cannot continue a split UTF-8
       // character, so a partial one there becomes U+FFFD.
-      if (this.#pendingLength > 0) {
-        const head = this.#decoder.decodeFinal(this.#pending.subarray(0, this.#pendingLength));
-        this.#pendingLength = 0;
-        this.#text(head);
+      if (this.pendingLength > 0) {
+        const head = this.decoder.decodeFinal(this.pending.subarray(0, this.pendingLength));
+        this.pendingLength = 0;
+        this.text(head);
       }
-      this.#text(chunk);
-    } else if (chunk.length > SMALL_CHUNK) this.#feedLarge(chunk);
-    else this.#feedSmall(chunk);
+      this.text(chunk);
+    } else if (chunk.length > SMALL_CHUNK) this.feedLarge(chunk);
+    else this.feedSmall(chunk);
   }
 
   /** Drops an unfinished line (the end of a stream, which the spec discards). */
   end(): void {
-    this.#carry = "";
-    this.#skipLF = false;
-    this.#pendingLength = 0;
+    this.carry = "";
+    this.skipLF = false;
+    this.pendingLength = 0;
   }
 
   /** As new: also strips a BOM again. */
   reset(): void {
     this.end();
-    this.#started = false;
+    this.started = false;
   }
 
   // --- bytes ---
 
-  #reserve(extra: number): void {
-    if (this.#pendingLength + extra <= this.#pending.length) return;
-    const grown = new Uint8Array(Math.max(this.#pending.length * 2, this.#pendingLength + extra));
-    grown.set(this.#pending.subarray(0, this.#pendingLength));
-    this.#pending = grown;
+  private reserve(extra: number): void {
+    if (this.pendingLength + extra <= this.pending.length) return;
+    const grown = new Uint8Array(Math.max(this.pending.length * 2, this.pendingLength + extra));
+    grown.set(this.pending.subarray(0, this.pendingLength));
+    this.pending = grown;
   }
 
-  #append(bytes: Uint8Array): void {
-    this.#reserve(bytes.length);
-    this.#pending.set(bytes, this.#pendingLength);
-    this.#pendingLength += bytes.length;
+  private append(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.pending.set(bytes, this.pendingLength);
+    this.pendingLength += bytes.length;
   }
 
-  #flushPending(): void {
-    const line = this.#decoder.decode(this.#pending.subarray(0, this.#pendingLength));
-    this.#pendingLength = 0;
-    this.#text(line);
+  private flushPending(): void {
+    const line = this.decoder.decode(this.pending.subarray(0, this.pendingLength));
+    this.pendingLength = 0;
+    this.text(line);
   }
 
   /** Small chunks (a slow network, a test that splits bytes): copy byte by byte, decode at each line break. */
-  #feedSmall(chunk: Uint8Array): void {
+  private feedSmall(chunk: Uint8Array): void {
     const n = chunk.length;
-    this.#reserve(n);
-    const pending = this.#pending;
+    this.reserve(n);
+    const pending = this.pending;
     for (let i = 0; i < n; i++) {
       const b = chunk[i] as number;
-      pending[this.#pendingLength++] = b;
-      if (b === LF || b === CR) this.#flushPending();
+      pending[this.pendingLength++] = b;
+      if (b === LF || b === CR) this.flushPending();
     }
   }
 
   /** Large chunks: decode everything up to the last line break at once; keep the rest as bytes. */
-  #feedLarge(chunk: Uint8Array): void {
+  private feedLarge(chunk: Uint8Array): void {
     const n = chunk.length;
     // The last line break is usually near the end: a short backward scan finds it.
     let last = n - 1;
     while (last >= 0 && chunk[last] !== LF && chunk[last] !== CR) last--;
     if (last === -1) {
-      this.#append(chunk);
+      this.append(chunk);
       return;
     }
     let start = 0;
-    if (this.#pendingLength > 0) {
+    if (this.pendingLength > 0) {
       // Finish the pending line with the bytes up to the first line break.
       let first = 0;
       while (chunk[first] !== LF && chunk[first] !== CR) first++;
-      this.#append(chunk.subarray(0, first + 1));
-      this.#flushPending();
+      this.append(chunk.subarray(0, first + 1));
+      this.flushPending();
       start = first + 1;
     }
     if (start <= last)
-      this.#text(
-        this.#decoder.decode(start === 0 && last === n - 1 ? chunk : chunk.subarray(start, last + 1)),
-      );
-    if (last + 1 < n) this.#append(chunk.subarray(last + 1));
+      this.text(this.decoder.decode(start === 0 && last === n - 1 ? chunk : chunk.subarray(start, last + 1)));
+    if (last + 1 < n) this.append(chunk.subarray(last + 1));
   }
 
   // --- text ---
 
-  #text(text: string): void {
-    if (!this.#started) {
+  private text(text: string): void {
+    if (!this.started) {
       if (text === "") return;
-      this.#started = true;
+      this.started = true;
       if (text.charCodeAt(0) === BOM) text = text.slice(1);
     }
     // An empty chunk (a streaming TextDecoder gives one for a lone byte of a split character) must
     // not clear `skipLF`: the LF that may follow a CR is still to come.
     if (text === "") return;
     let pos = 0;
-    if (this.#skipLF) {
-      this.#skipLF = false;
+    if (this.skipLF) {
+      this.skipLF = false;
       if (text.charCodeAt(0) === LF) pos = 1;
     }
-    if (this.#carry !== "") {
-      pos = this.#finishCarry(text, pos);
+    if (this.carry !== "") {
+      pos = this.finishCarry(text, pos);
       if (pos === -1) return;
     }
-    const rest = text.indexOf("\r", pos) === -1 ? this.#linesLF(text, pos) : this.#linesAnyBreak(text, pos);
-    if (rest < text.length) this.#carry = rest === 0 ? text : text.slice(rest);
+    const rest = text.indexOf("\r", pos) === -1 ? this.linesLF(text, pos) : this.linesAnyBreak(text, pos);
+    if (rest < text.length) this.carry = rest === 0 ? text : text.slice(rest);
   }
 
   /**
    * Ends the carried line with the first line of `text`, so the rest of `text` is read in place.
    * Returns where the next line starts, or -1 when `text` holds no line break (all of it is carried).
    */
-  #finishCarry(text: string, pos: number): number {
+  private finishCarry(text: string, pos: number): number {
     // Look for CR only before the first LF: scanning the whole chunk for it would cost a second pass.
     const lf = text.indexOf("\n", pos);
     const cr = lf === -1 ? text.indexOf("\r", pos) : firstCR(text, pos, lf);
     const end = cr === -1 ? lf : cr;
     if (end === -1) {
-      this.#carry += pos === 0 ? text : text.slice(pos);
+      this.carry += pos === 0 ? text : text.slice(pos);
       return -1;
     }
-    const whole = this.#carry + text.slice(pos, end);
-    this.#carry = "";
-    this.#sink.line(whole, 0, whole.length);
-    return this.#after(text, end);
+    const whole = this.carry + text.slice(pos, end);
+    this.carry = "";
+    this.sink.line(whole, 0, whole.length);
+    return this.after(text, end);
   }
 
   /** Where the line after the break at `end` starts; -1 after a CR that ends `text` (its LF may follow). */
-  #after(text: string, end: number): number {
+  private after(text: string, end: number): number {
     if (text.charCodeAt(end) !== CR) return end + 1;
     if (end + 1 === text.length) {
-      this.#skipLF = true;
+      this.skipLF = true;
       return -1;
     }
     return text.charCodeAt(end + 1) === LF ? end + 2 : end + 1;
   }
 
   /** Whole lines of `text` that holds no CR (what nearly every server sends); returns where an unfinished line starts. */
-  #linesLF(text: string, pos: number): number {
-    const sink = this.#sink;
+  private linesLF(text: string, pos: number): number {
+    const sink = this.sink;
     for (let lf = text.indexOf("\n", pos); lf !== -1; lf = text.indexOf("\n", pos)) {
       sink.line(text, pos, lf);
       pos = lf + 1;
@@ -189,7 +188,7 @@ export class LineSplitter {
   }
 
   /** Whole lines of `text` with CR, LF and CRLF breaks; returns where an unfinished line starts. */
-  #linesAnyBreak(text: string, pos: number): number {
+  private linesAnyBreak(text: string, pos: number): number {
     const len = text.length;
     while (pos < len) {
       const cr = text.indexOf("\r", pos);
@@ -199,8 +198,8 @@ export class LineSplitter {
         if (lf === -1) return pos;
         end = lf;
       } else end = lf === -1 || cr < lf ? cr : lf;
-      this.#sink.line(text, pos, end);
-      pos = this.#after(text, end);
+      this.sink.line(text, pos, end);
+      pos = this.after(text, end);
       if (pos === -1) return len;
     }
     return pos;

@@ -41,7 +41,7 @@ const COLON = 58;
 const SPACE = 32;
 
 // Nearly every line is `data:`, `event:` or `id:` spelled exactly so. These checks find them
-// without slicing out a field name first; anything else takes the general path (`#otherLine`).
+// without slicing out a field name first; anything else takes the general path (`otherLine`).
 // A check may read past the end of the line: it meets the line break or the end of the text there,
 // which match no letter.
 
@@ -85,77 +85,80 @@ function valueStart(text: string, afterColon: number, end: number): number {
 // https://html.spec.whatwg.org/multipage/server-sent-events.html#processField: only ASCII digits
 const RETRY_VALUE = /^[0-9]+$/;
 
-/** The field state machine: one line at a time, into events. */
+/**
+ * The field state machine: one line at a time, into events. Its members are TypeScript-private,
+ * not `#private`: on this hot path that is measurably faster in V8 (Node 20), as in lines.ts.
+ */
 class EventFields implements LineSink {
-  readonly #onEvent: (event: ParsedEvent) => void;
-  readonly #onRetry: ((ms: number) => void) | undefined;
-  readonly #onComment: ((text: string) => void) | undefined;
-  readonly #onLastEventId: ((id: string) => void) | undefined;
-  /** The data buffer; `#dataLines` tells an empty buffer from one empty line. */
-  #data = "";
-  #dataLines = 0;
-  #type = "";
-  #lastEventId = "";
+  private readonly onEvent: (event: ParsedEvent) => void;
+  private readonly onRetry: ((ms: number) => void) | undefined;
+  private readonly onComment: ((text: string) => void) | undefined;
+  private readonly onLastEventId: ((id: string) => void) | undefined;
+  /** The data buffer; `dataLines` tells an empty buffer from one empty line. */
+  private data = "";
+  private dataLines = 0;
+  private type = "";
+  private lastEventId = "";
   /** The last event id as of the previous blank line (what the event source holds). */
-  #dispatchedId = "";
+  private dispatchedId = "";
 
   constructor(callbacks: ParserCallbacks) {
-    this.#onEvent = callbacks.onEvent;
-    this.#onRetry = callbacks.onRetry;
-    this.#onComment = callbacks.onComment;
-    this.#onLastEventId = callbacks.onLastEventId;
+    this.onEvent = callbacks.onEvent;
+    this.onRetry = callbacks.onRetry;
+    this.onComment = callbacks.onComment;
+    this.onLastEventId = callbacks.onLastEventId;
   }
 
   line(text: string, start: number, end: number): void {
-    if (start === end) this.#dispatch();
-    else if (isDataField(text, start)) this.#appendData(text.slice(valueStart(text, start + 5, end), end));
-    else if (isEventField(text, start)) this.#type = text.slice(valueStart(text, start + 6, end), end);
-    else if (isIdField(text, start)) this.#setId(text.slice(valueStart(text, start + 3, end), end));
-    else this.#otherLine(text, start, end);
+    if (start === end) this.dispatch();
+    else if (isDataField(text, start)) this.appendData(text.slice(valueStart(text, start + 5, end), end));
+    else if (isEventField(text, start)) this.type = text.slice(valueStart(text, start + 6, end), end);
+    else if (isIdField(text, start)) this.setId(text.slice(valueStart(text, start + 3, end), end));
+    else this.otherLine(text, start, end);
   }
 
   /** Drops a block that no blank line finished (the end of a stream). The last event id stays. */
   discardBlock(): void {
-    this.#data = "";
-    this.#dataLines = 0;
-    this.#type = "";
+    this.data = "";
+    this.dataLines = 0;
+    this.type = "";
   }
 
   reset(): void {
     this.discardBlock();
-    this.#lastEventId = "";
-    this.#dispatchedId = "";
+    this.lastEventId = "";
+    this.dispatchedId = "";
   }
 
-  #appendData(value: string): void {
-    this.#data = this.#dataLines++ === 0 ? value : `${this.#data}\n${value}`;
+  private appendData(value: string): void {
+    this.data = this.dataLines++ === 0 ? value : `${this.data}\n${value}`;
   }
 
-  #setId(value: string): void {
-    if (value.indexOf("\0") === -1) this.#lastEventId = value;
+  private setId(value: string): void {
+    if (value.indexOf("\0") === -1) this.lastEventId = value;
   }
 
   /** A blank line: dispatch the event (9.2.6), or without data only set the last event id. */
-  #dispatch(): void {
-    const lastEventId = this.#lastEventId;
-    const type = this.#type;
-    this.#type = "";
-    if (this.#dataLines > 0) {
-      const event: ParsedEvent = { type: type === "" ? "message" : type, data: this.#data, lastEventId };
-      this.#data = "";
-      this.#dataLines = 0;
-      this.#dispatchedId = lastEventId;
-      this.#onEvent(event);
-    } else if (lastEventId !== this.#dispatchedId) {
-      this.#dispatchedId = lastEventId;
-      this.#onLastEventId?.(lastEventId);
+  private dispatch(): void {
+    const lastEventId = this.lastEventId;
+    const type = this.type;
+    this.type = "";
+    if (this.dataLines > 0) {
+      const event: ParsedEvent = { type: type === "" ? "message" : type, data: this.data, lastEventId };
+      this.data = "";
+      this.dataLines = 0;
+      this.dispatchedId = lastEventId;
+      this.onEvent(event);
+    } else if (lastEventId !== this.dispatchedId) {
+      this.dispatchedId = lastEventId;
+      this.onLastEventId?.(lastEventId);
     }
   }
 
   /** A comment, or a field not spelled the common way (no colon, an unknown name, `retry`). */
-  #otherLine(text: string, start: number, end: number): void {
+  private otherLine(text: string, start: number, end: number): void {
     if (text.charCodeAt(start) === COLON) {
-      this.#onComment?.(text.slice(valueStart(text, start + 1, end), end));
+      this.onComment?.(text.slice(valueStart(text, start + 1, end), end));
       return;
     }
     let colon = text.indexOf(":", start);
@@ -164,16 +167,16 @@ class EventFields implements LineSink {
     const value = colon === -1 ? "" : text.slice(valueStart(text, colon + 1, end), end);
     switch (name) {
       case "data":
-        this.#appendData(value);
+        this.appendData(value);
         return;
       case "event":
-        this.#type = value;
+        this.type = value;
         return;
       case "id":
-        this.#setId(value);
+        this.setId(value);
         return;
       case "retry":
-        if (this.#onRetry && RETRY_VALUE.test(value)) this.#onRetry(Number.parseInt(value, 10));
+        if (this.onRetry && RETRY_VALUE.test(value)) this.onRetry(Number.parseInt(value, 10));
         return;
     }
   }
