@@ -1,15 +1,8 @@
 /**
- * The shared ordered log on Redis Streams: one stream per log, appended to by any number of
- * processes, read in one order by all of them. `append` adds an entry (a map of fields) and
- * resolves with its stream id once Redis holds it; `read` answers "what came after this id" for
- * replay; `tail` follows new entries on a connection of its own. Trimmed on append, exactly, by
- * count and by age. With `idField`, the value of that field is a caller-chosen event id that the
- * log indexes (hash `<key>:ids`, event id -> entry id): a taken id is refused atomically, and
- * `read` and `find` accept it in place of an entry id. `<key>:trimmed` holds the last entry
- * trimmed, which tells a reader whether anything after its position is gone.
- *
- * Used by ssekit/server channels across instances (channel-bus.ts) and meant for the hub's Redis
- * transport: it knows nothing of SSE or of Mercure, only entries and ids.
+ * The shared ordered log on Redis Streams: any number of processes append entries (maps of fields)
+ * and read them back in one order, `read` after an id for replay and `tail` for new entries.
+ * Trimmed on append by count and age; with `idField`, caller-chosen event ids are indexed and a
+ * taken one is refused. It knows nothing of SSE or Mercure, only entries and ids.
  */
 import type { Redis } from "ioredis";
 import { type Backoff, connect, type RedisConnection, whenReady } from "./connection.js";
@@ -31,8 +24,9 @@ export interface RedisLogOptions {
   /** How to reach Redis: a URL (`redis://127.0.0.1:6379/0`) or ioredis options (host, port, password, tls, ...). */
   readonly redis: RedisConnection;
   /**
-   * The stream's key. The log also uses `<key>:ids` (the id index) and `<key>:trimmed`. On Redis
-   * Cluster put the name in a hash tag (`{chat}`) so that the three share a slot.
+   * The stream's key. The log also uses `<key>:ids` (the id index: event id -> entry id) and
+   * `<key>:trimmed` (the last entry trimmed: it tells `read` whether anything after an id is gone).
+   * On Redis Cluster put the name in a hash tag (`{chat}`) so that the three share a slot.
    */
   readonly key: string;
   /** Most entries kept; the oldest are trimmed on append (exactly, not approximately). Default: 10000. */

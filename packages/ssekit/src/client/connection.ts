@@ -39,12 +39,22 @@ export interface ConnectionOptions {
   readonly pollTimeout: number;
 }
 
-/** How one attempt ended: whether it had opened, why it ended, and whether that is for good. */
-interface Outcome {
-  readonly opened: boolean;
-  readonly error: SseClientError;
-  readonly fatal: boolean;
-}
+/**
+ * How one attempt (a stream, or a run of polls) ended. `opened`: the sink heard `open` during it.
+ * - `ended`: the stream ended or broke, or a poll failed; reconnect after a delay (the backoff
+ *   starts over when it had opened).
+ * - `fatal`: the server's answer rules out retrying; fail for good with `error`.
+ * - `poll`: streaming cannot work here (no response body, or no byte within `stallTimeout`):
+ *   switch to polling at once, without an error event.
+ * - `closed`: `close()` was called meanwhile; report nothing.
+ */
+type Outcome =
+  | { readonly kind: "ended"; readonly opened: boolean; readonly error: SseClientError }
+  | { readonly kind: "fatal"; readonly error: SseClientError }
+  | { readonly kind: "poll"; readonly opened: boolean }
+  | { readonly kind: "closed" };
+
+const CLOSED: Outcome = { kind: "closed" };
 
 /** A running connection. */
 export interface Connection {
@@ -79,7 +89,7 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
       timer = setTimeout(resolve, ms);
     });
 
-  /** One streaming attempt. Resolves with what ended it and whether it opened. */
+  /** One streaming attempt. */
   async function stream(): Promise<Outcome> {
     const abort = new AbortController();
     controller = abort;
@@ -111,20 +121,18 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
       const problem = responseProblem(response, options.url);
       if (problem) {
         void response.body?.cancel().catch(() => {});
-        return { opened, error: problem, fatal: true };
+        return { kind: "fatal", error: problem };
       }
       streamStart = decodeHeaderId(response.headers.get("last-event-id") ?? "");
       if (!response.body) {
-        if (options.fallback === "poll") {
-          mode = "poll";
-          return { opened, error: noBody(options.url), fatal: false };
-        }
-        return { opened, error: noBody(options.url), fatal: true };
+        return options.fallback === "poll"
+          ? { kind: "poll", opened: false }
+          : { kind: "fatal", error: noBody(options.url) };
       }
       if (response.redirected && response.url) target = response.url;
       const origin = new URL(response.url || target).origin;
+      if (closed) return CLOSED;
       opened = true;
-      if (closed) return { opened, error: ended(options.url), fatal: true };
       sink.open();
       await readEventStream(response.body, lastEventId, {
         onEvent: (event) => {
@@ -139,97 +147,94 @@ export function startConnection(options: ConnectionOptions, sink: ConnectionSink
         },
         onBytes: armStall,
       });
-      return { opened, error: ended(options.url), fatal: false };
+      return { kind: "ended", opened: true, error: ended(options.url) };
     } catch (cause) {
-      if (stalled) {
-        mode = "poll";
-        return {
-          opened,
-          error: new SseClientError(
-            "STALLED",
-            `no byte from ${options.url} within ${options.stallTimeout} ms (stallTimeout): switching to polling`,
-          ),
-          fatal: false,
-        };
-      }
-      return { opened, error: networkError(options.url, cause), fatal: false };
+      if (stalled) return { kind: "poll", opened };
+      return { kind: "ended", opened, error: networkError(options.url, cause) };
     } finally {
       if (stallTimer !== undefined) clearTimeout(stallTimer);
     }
   }
 
-  /** Polls until an error; resolves with it. */
+  /** Polls until a poll fails; `alreadyOpen` when the sink heard `open` from the stream before. */
   async function poll(alreadyOpen: boolean): Promise<Outcome> {
     let opened = alreadyOpen;
     for (;;) {
       const abort = new AbortController();
       controller = abort;
       const from = lastEventId === "" ? streamStart : lastEventId;
-      try {
-        const batch = await pollOnce({
-          url: target,
-          fetch: options.fetch,
-          headers: options.headers,
-          withCredentials: options.withCredentials,
-          lastEventId: from,
-          // The first poll with no id at all only learns the server's current id: answer at once.
-          timeout: from === "" ? 0 : options.pollTimeout,
-          signal: abort.signal,
-        });
-        if (closed) return { opened, error: ended(options.url), fatal: true };
-        if (batch.retry !== undefined) retry = batch.retry;
-        if (!opened) {
-          opened = true;
-          sink.open();
-        }
-        for (const event of batch.events) {
-          if (closed) break;
-          if (event.id !== "") lastEventId = event.id;
-          sink.message({ type: event.type, data: event.data, lastEventId }, batch.origin);
-        }
-        lastEventId = batch.lastEventId;
-        // A server that cannot name a position answers every id-less poll at once: do not spin.
-        if (lastEventId === "" && batch.events.length === 0) await sleep(retry);
-      } catch (cause) {
-        const error = cause instanceof SseClientError ? cause : networkError(options.url, cause);
-        return { opened, error, fatal: error.code === "HTTP_STATUS" || error.code === "POLL_RESPONSE" };
+      const result = await pollOnce({
+        url: target,
+        fetch: options.fetch,
+        headers: options.headers,
+        withCredentials: options.withCredentials,
+        lastEventId: from,
+        // The first poll with no id at all only learns the server's current id: answer at once.
+        timeout: from === "" ? 0 : options.pollTimeout,
+        signal: abort.signal,
+      });
+      if (closed) return CLOSED;
+      switch (result.kind) {
+        case "failed":
+          return { kind: "ended", opened, error: result.error };
+        case "refused":
+          return { kind: "fatal", error: result.error };
       }
-      if (closed) return { opened, error: ended(options.url), fatal: true };
+      const { batch } = result;
+      if (batch.retry !== undefined) retry = batch.retry;
+      if (!opened) {
+        opened = true;
+        sink.open();
+      }
+      for (const event of batch.events) {
+        if (closed) break;
+        if (event.id !== "") lastEventId = event.id;
+        sink.message({ type: event.type, data: event.data, lastEventId }, batch.origin);
+      }
+      lastEventId = batch.lastEventId;
+      // A server that cannot name a position answers every id-less poll at once: do not spin.
+      if (lastEventId === "" && batch.events.length === 0) await sleep(retry);
+      if (closed) return CLOSED;
     }
   }
 
   async function run(): Promise<void> {
     let failures = 0;
+    /** The sink heard `open` from a stream that then switched to polling: the poll must not repeat it. */
     let open = false;
     while (!closed) {
       const outcome: Outcome = mode === "stream" ? await stream() : await poll(open);
+      // Whatever the attempt came to, a `close()` meanwhile has the last word.
       if (closed) return;
-      if (outcome.fatal) {
-        closed = true;
-        sink.failed(outcome.error);
-        return;
+      switch (outcome.kind) {
+        case "closed":
+          return;
+        case "fatal":
+          closed = true;
+          sink.failed(outcome.error);
+          return;
+        case "poll":
+          mode = "poll";
+          open = outcome.opened;
+          continue;
+        case "ended": {
+          failures = outcome.opened ? 0 : failures + 1;
+          open = false;
+          if (failures > options.maxRetries) {
+            closed = true;
+            sink.failed(
+              new SseClientError(
+                "MAX_RETRIES",
+                `gave up on ${options.url} after ${options.maxRetries} failed reconnects (maxRetries); last: ${outcome.error.message}`,
+                { cause: outcome.error },
+              ),
+            );
+            return;
+          }
+          sink.reconnecting(outcome.error);
+          await sleep(reconnectDelay(retry, Math.max(0, failures - 1), options.maxRetryDelay));
+        }
       }
-      // A stall or a missing body switches to polling at once, without an error event.
-      if ((outcome.error.code === "STALLED" || outcome.error.code === "NO_BODY") && mode === "poll") {
-        open = open || outcome.opened;
-        continue;
-      }
-      if (outcome.opened) failures = 0;
-      else failures++;
-      open = false;
-      if (failures > options.maxRetries) {
-        closed = true;
-        sink.failed(
-          new SseClientError(
-            "MAX_RETRIES",
-            `gave up on ${options.url} after ${options.maxRetries} failed reconnects (maxRetries); last: ${outcome.error.message}`,
-            { cause: outcome.error },
-          ),
-        );
-        return;
-      }
-      sink.reconnecting(outcome.error);
-      await sleep(reconnectDelay(retry, Math.max(0, failures - 1), options.maxRetryDelay));
     }
   }
 

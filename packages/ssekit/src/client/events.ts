@@ -1,8 +1,7 @@
 /**
- * `events(url, init)`: one request, its events as an async iterator. No reconnection: the iterator
- * ends when the stream ends, throws an `SseClientError` when the request fails, and aborts the
- * request when the loop breaks or `init.signal` aborts. The shape for streamed LLM responses.
- * Not responsible for reconnection or Last-Event-ID bookkeeping (that is `EventSource`).
+ * `events(url, init)`: one request, its events as an async iterator (the shape for streamed LLM
+ * responses). It ends with the stream, throws an `SseClientError` when the request fails, and aborts
+ * the request when the loop breaks or `init.signal` aborts. No reconnection: that is `EventSource`.
  */
 import type { ParsedEvent } from "../protocol/index.js";
 import { SseClientError } from "./errors.js";

@@ -1,12 +1,8 @@
 /**
- * The tab's side of the SharedWorker path (`shared: { worker }`): starts the worker, attaches this
- * participant to the worker's connection over a MessagePort, holds a Web Lock while attached (so
- * the worker learns when the tab is gone, even if it crashed), says goodbye on `pagehide` and
- * attaches again when the page comes back from the back/forward cache. When the worker cannot
- * start (a load error, or no answer within 10 s), it hands over to the leader path. When the
- * worker says the tab is `behind` (back from the cache after more events than the worker keeps),
- * it leaves the worker for a connection of its own that resumes from the tab's last event id. The
- * messages it sends are `TabMessage`s. Not responsible for the worker itself (shared-worker.ts).
+ * The tab's side of the SharedWorker path (`shared: { worker }`): attaches this tab's participant
+ * to the worker's connection over a MessagePort (`TabMessage`s out, `WorkerMessage`s in) and hands
+ * over to the leader path when the worker cannot start. Not responsible for the worker itself
+ * (shared-worker.ts).
  */
 import type { ConnectionOptions } from "./connection.js";
 import { locks, type Participant, type Relay, watchPageCache } from "./shared-relay.js";

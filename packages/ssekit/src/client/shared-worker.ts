@@ -1,31 +1,9 @@
 /**
- * `ssekit/client/shared-worker`: the SharedWorker script behind `shared: { worker }`. Serve this
- * module (bundled) from the page's origin; it installs itself when it runs in a
- * SharedWorkerGlobalScope and exports nothing. It keeps one connection per sharing key for all
- * attached tabs (their MessagePorts), relays open, events and errors to each of them, and closes
- * the connection when the last tab leaves. A new tab that attaches to a running connection hears
- * what comes next (and `open` if it is open): nothing is replayed to it.
- *
- * A tab that comes back (its page restored from the back/forward cache: it detached on `pagehide`
- * and attaches again over the same port on `pageshow`) gets the events it missed meanwhile, in
- * order and before anything live: each connection keeps its latest `REPLAY_LIMIT` event relays,
- * and the worker remembers, per port, how many it had relayed when the tab left. Counting relays
- * rather than looking up the tab's last id is exact also for events without an id. A tab that
- * missed more than the ring holds is told `behind` if it has a last event id: it then leaves the
- * worker for a connection of its own that resumes with that `Last-Event-ID`, so the server replays
- * the rest (as far as the server's history reaches); without an id there is nothing to resume
- * from, so it is told nothing and hears what comes next. If the connection closed meanwhile (it was the last tab), the attach
- * opens a new one with the tab's last event id, as for any first tab.
- *
- * A tab leaves by saying `detach` (on `close()` and on `pagehide`). A tab that vanishes without a
- * word (crash, killed renderer) is noticed by its Web Lock: the tab holds a lock named in its
- * attach for as long as it is attached, and the worker's request for that lock is granted only
- * once the tab has let go of it, which the browser does when the tab's page goes. No heartbeat: a
- * frozen background tab is still there and must keep its events. The MessagePort `close` event is
- * heard too where a browser fires it (Chromium 156 does not, for a closed tab). Where Web Locks are
- * missing (pages not in a secure context), only the goodbye is left, so a crashed tab's connection
- * stays open until the other tabs of its key leave or the worker ends with its last page.
- * Not responsible for the tab's side (shared.ts) or the connection (connection.ts).
+ * `ssekit/client/shared-worker`: the SharedWorker script behind `shared: { worker }`. It installs
+ * itself when it runs in a SharedWorkerGlobalScope and exports nothing. It keeps one connection
+ * per sharing key for the tabs attached to it, relays to each, replays to a tab back from the
+ * back/forward cache what it missed, and closes the connection when the last tab leaves. Not
+ * responsible for the tab's side (shared-port.ts) or the connection (connection.ts).
  */
 import { type Connection, type ConnectionOptions, startConnection } from "./connection.js";
 import type { PortableOptions, TabMessage, WorkerMessage } from "./shared-port.js";
@@ -62,7 +40,10 @@ interface Shared {
   readonly recent: Relay[];
 }
 
-/** Where a port left its connection: the connection, and how many events it had been relayed. */
+/**
+ * Where a port left its connection: the connection, and how many events it had been relayed.
+ * Counting relays rather than looking up the tab's last id is exact also for events without an id.
+ */
 interface LeftAt {
   readonly shared: Shared;
   readonly relayed: number;
@@ -140,6 +121,9 @@ function serveTabs(scope: WorkerScopeLike): void {
     port.postMessage({ k: "state", open: shared.open });
     // Back on the connection it left: what it missed, synchronously, so before anything live.
     if (left?.shared === shared) replay(port, shared, left.relayed, portable.lastEventId);
+    // A tab that vanishes without a word (crash, killed renderer) is noticed by its lock, not by a
+    // heartbeat: a frozen background tab is still there and must keep its events. Without Web Locks
+    // (no secure context) only the goodbye is left.
     const locks = scope.navigator?.locks;
     if (lock !== null && locks && !watched.has(port)) {
       watched.add(port);
@@ -174,6 +158,7 @@ function serveTabs(scope: WorkerScopeLike): void {
       if (data.k === "attach") attach(port, data.options, data.lock);
       else if (data.k === "detach") detach(port);
     };
+    // Where a browser fires it (Chromium 156 does not, for a closed tab).
     port.addEventListener("close", () => detach(port));
   });
 }

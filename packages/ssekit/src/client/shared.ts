@@ -1,17 +1,9 @@
 /**
- * Tab sharing, the choice and the leader: every `EventSource` with `shared` and the same URL and
- * init, in every tab of an origin, shares one real connection, so the HTTP/1.1 limit of six
- * connections per origin is never reached. Two ways to hold that connection:
- * - a SharedWorker (`shared: { worker }`): the tab's side is shared-port.ts, the worker is
- *   shared-worker.ts; tabs that cannot start the worker use the leader below;
- * - a leader tab (`shared: true`), elected with Web Locks (held for the leader's life, freed by the
- *   browser when its tab goes), relaying over a BroadcastChannel. When it goes, the next tab in
- *   the lock queue takes over and resumes with the last event id it saw, so the server replays
- *   what was missed. A tab leaves on `pagehide` too, and back from the back/forward cache it
- *   resumes on a connection of its own.
- * Either way each participant (shared-relay.ts) drops events whose id it has already seen and
- * reports open, events and errors exactly as a direct connection would. Not responsible for the
- * connection itself (connection.ts) or the public object (event-source.ts).
+ * Tab sharing (`shared`): chooses who holds the one connection that every tab of an origin with
+ * the same URL and init shares: a SharedWorker (shared-port.ts), else a leader tab elected with Web
+ * Locks that relays over a BroadcastChannel (here), and without either (Node) a direct connection.
+ * Not responsible for deduplicating and reporting (shared-relay.ts), the connection itself
+ * (connection.ts) or the public object (event-source.ts).
  */
 import {
   type Connection,
@@ -118,6 +110,10 @@ function joinLeader(options: ConnectionOptions, self: Participant): void {
     if (!self.closed && !left) channel.postMessage(message);
   };
 
+  /**
+   * Holds the connection while this tab has the lock. When the leader goes, the browser frees the
+   * lock and the next tab in its queue leads, resuming from the last event id it saw.
+   */
   function lead(): Promise<void> {
     if (self.closed) return Promise.resolve();
     const relay = (message: Relay) => {

@@ -1,6 +1,6 @@
 /**
- * The typed error of the protocol layer. Invalid field values throw `SseEncodeError`, which is a
- * `TypeError` (as the issue and DESIGN.md ask) carrying a stable `code` and naming the field.
+ * `SseEncodeError`, the encoder's typed error: a `TypeError` with a stable `code`, naming the field
+ * that cannot be encoded. The parser throws nothing: the spec has it ignore what it cannot use.
  */
 
 export type SseEncodeErrorCode = "INVALID_EVENT" | "INVALID_ID" | "INVALID_RETRY" | "INVALID_DATA";

@@ -1,9 +1,7 @@
 /**
- * An event id in an HTTP header (`Last-Event-ID`, sent by clients and by servers that say where a
- * stream starts). An id is any string without CR, LF or NUL, but a header value is bytes: browsers
- * send a non-ASCII id as its UTF-8 bytes, and JavaScript HTTP stacks show a header as a "byte
- * string", one character per byte (Node's `req.headers`, fetch's `Headers`). These two functions
- * convert between the id and that byte string. Pure; no I/O.
+ * An event id in an HTTP header (`Last-Event-ID`): browsers send a non-ASCII id as its UTF-8 bytes,
+ * and JavaScript HTTP stacks show a header as one character per byte. These two functions convert
+ * between the id and that byte string. Pure; reading and writing headers is the caller's.
  */
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, which needs no change

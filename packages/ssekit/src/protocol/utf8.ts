@@ -1,8 +1,8 @@
 /**
- * UTF-8 decoding for the parser. The parser only passes whole characters (it cuts at line breaks,
- * which never occur inside a multi-byte sequence), so no state is carried between calls. Invalid
- * sequences become U+FFFD, as TextDecoder always does (the WHATWG "maximal subpart" rule).
- *
+ * UTF-8 decoding for the line splitter. It passes whole characters (it cuts at line breaks), so no
+ * state is carried between calls; invalid sequences become U+FFFD, as TextDecoder makes them.
+ */
+/**
  * Why two decoders: in V8/Node the non-streaming `decode()` has a SIMD fast path that is several
  * times faster on ASCII, while the streaming one is faster on non-ASCII text. Streams tend to keep
  * to one kind, so each call uses the decoder that suited the previous one. Both give the same text.

@@ -11,7 +11,7 @@ import { Framed } from "./chunked.js";
 import { SseServerError } from "./errors.js";
 import { TRUNCATED_COMMENT, UNKNOWN_ID_COMMENT } from "./history.js";
 import { type PollBatch, type PollOptions, type PollSource, pollChannel } from "./poll.js";
-import { type Membership, type Session, toEventMessage } from "./session.js";
+import { type Session, toEventMessage } from "./session.js";
 import type { EventMap, OutgoingMessage, SendOptions } from "./types.js";
 
 export interface BusChannelOptions {
@@ -75,7 +75,7 @@ function passes(filter: SessionFilter | undefined, event: BusEvent): boolean {
   }
 }
 
-export class BusChannel<M extends EventMap = EventMap> implements Membership {
+export class BusChannel<M extends EventMap = EventMap> {
   readonly #bus: ChannelBus;
   readonly #members = new Set<Session>();
   #filters: Map<Session, SessionFilter> | undefined;

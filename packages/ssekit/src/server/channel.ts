@@ -16,7 +16,7 @@ import {
   UNKNOWN_ID_COMMENT,
 } from "./history.js";
 import { type PollBatch, type PollOptions, type PollSource, pollChannel } from "./poll.js";
-import { type Membership, type Session, toEventMessage } from "./session.js";
+import { type Session, toEventMessage } from "./session.js";
 import type { EventMap, OutgoingMessage, SendOptions } from "./types.js";
 
 /** An event as filters see it: its fields after serialization. */
@@ -52,7 +52,7 @@ export { TRUNCATED_COMMENT, UNKNOWN_ID_COMMENT };
 
 const DECIMAL = /^[1-9][0-9]{0,15}$/;
 
-export class Channel<M extends EventMap = EventMap> implements Membership {
+export class Channel<M extends EventMap = EventMap> {
   // A set entry per member; a filter, where given, in a map made for the first one.
   readonly #members = new Set<Session>();
   #filters: Map<Session, SessionFilter> | undefined;

@@ -19,7 +19,6 @@ export {
 } from "./channel.js";
 export { Framed } from "./chunked.js";
 export { SseServerError, type SseServerErrorCode } from "./errors.js";
-export { activeHeartbeatTimers } from "./heartbeat.js";
 export type { HistoryEntry, ReplayResult } from "./history.js";
 export { createSession, type NodeRequest, type NodeResponse } from "./node-session.js";
 export type { PollOptions } from "./poll.js";

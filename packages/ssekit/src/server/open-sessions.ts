@@ -3,7 +3,7 @@
  * walk. Sessions add and remove themselves; this module writes nothing and knows nothing of HTTP.
  */
 
-/** What the walkers ask of an open session. */
+/** What the walkers ask of an open session (checked where `Session` adds itself, not by `implements`). */
 export interface OpenSession {
   /** Writes a heartbeat comment if the session's heartbeat interval is `intervalMs`. */
   heartbeat(intervalMs: number): void;

@@ -20,7 +20,7 @@ export interface PollBatch {
   readonly reset: boolean;
 }
 
-/** @internal Where a poll reads events: a channel's history, in-process or shared. */
+/** Where a poll reads events: a channel's history, in-process or shared. */
 export interface PollSource {
   readonly isClosed: boolean;
   /** The newest event's id, if any. */

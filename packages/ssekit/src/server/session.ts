@@ -8,7 +8,7 @@ import { encodeBytes } from "../protocol/index.js";
 import type { Framed } from "./chunked.js";
 import { checkNonNegativeInteger, SseServerError } from "./errors.js";
 import { startHeartbeat, stopHeartbeat } from "./heartbeat.js";
-import { type OpenSession, openSessions } from "./open-sessions.js";
+import { openSessions } from "./open-sessions.js";
 import type {
   BackpressurePolicy,
   CloseReason,
@@ -34,7 +34,10 @@ export interface SessionSink {
   servedBy?(server: object): boolean;
 }
 
-/** Something a session belongs to and must leave when it closes (a channel). */
+/**
+ * Something a session belongs to and must leave when it closes (a channel). Checked where a channel
+ * joins, not by `implements`: that would put the internal `detach` in the published types.
+ */
 export interface Membership {
   detach(session: Session): void;
 }
@@ -144,7 +147,7 @@ interface Backlog {
   dropped: number;
 }
 
-export class Session<M extends EventMap = EventMap> implements OpenSession {
+export class Session<M extends EventMap = EventMap> {
   /** The id the client last saw: the `Last-Event-ID` header, or the `lastEventId` query parameter. */
   readonly lastEventId: string | undefined;
   // Few fields and nothing made per session up front: an idle session is this object and its sink.

@@ -51,6 +51,14 @@ describe("createParser: fields", () => {
     assert.deepEqual(parseAll("data\n\n"), [ev("")]);
     assert.deepEqual(parseAll("data\ndata\n\n"), [ev("\n")]);
   });
+  test("a line cut short inside a field name is that shorter name, not data, event or id", () => {
+    assert.deepEqual(parseAll("dat\nevent\nid\ndata: x\n\n"), [ev("x")]);
+    assert.deepEqual(parseChunks(["id: 1\nda", "ta\nevent", ": t\n\n"]).events, [ev("", "t", "1")]);
+    assert.deepEqual(parseChunks(["id: 1\nda", "t\n\n"]).events, []);
+  });
+  test("data:, event: and id: with a space in the name are unknown fields", () => {
+    assert.deepEqual(parseAll("data :a\nevent :t\nid :7\ndata: b\n\n"), [ev("b")]);
+  });
   test("only the first colon separates name and value", () => {
     assert.deepEqual(parseAll("data: a:b: c\n\n"), [ev("a:b: c")]);
   });

@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import { after, describe, test } from "node:test";
 import { EventSource } from "eventsource";
 import { createParser, type ParsedEvent } from "../../src/protocol/index.js";
-import { activeHeartbeatTimers, createChannel, createSession, type Session } from "../../src/server/index.js";
+import { activeHeartbeatTimers } from "../../src/server/heartbeat.js";
+import { createChannel, createSession, type Session } from "../../src/server/index.js";
 import { Collected, listen, RawClient } from "./support.js";
 
 type Feed = { tick: { n: number }; other: string };

@@ -3,8 +3,8 @@
 // memberships a session leaves when it closes. Real sockets on 127.0.0.1, raw HTTP/1.1 clients.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { activeHeartbeatTimers } from "../../src/server/heartbeat.js";
 import {
-  activeHeartbeatTimers,
   createChannel,
   createSession,
   type Session,

@@ -3,13 +3,8 @@ import { spawn } from "node:child_process";
 import { after, describe, test } from "node:test";
 import { EventSource } from "eventsource";
 import { createParser, type ParsedEvent, SseEncodeError } from "../../src/protocol/index.js";
-import {
-  activeHeartbeatTimers,
-  type CloseReason,
-  createSession,
-  createWebSession,
-  type Session,
-} from "../../src/server/index.js";
+import { activeHeartbeatTimers } from "../../src/server/heartbeat.js";
+import { type CloseReason, createSession, createWebSession, type Session } from "../../src/server/index.js";
 import { Collected, listen, RawClient } from "./support.js";
 
 type Prices = { price: { symbol: string; p: number }; note: string };
