@@ -1,0 +1,130 @@
+/**
+ * Letting go of what node:http keeps per HTTP/1.1 request once an event stream's head is on the
+ * socket: the request and response objects, the server's per-connection state and its native
+ * parser (together about 5 KiB of a 10 KiB idle connection). The stream is written to the socket
+ * itself from then on, as node:http hands over a socket on `upgrade`. Not responsible for what is
+ * written or for noticing the client leave (the caller listens on the socket).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+/** What node:http's parser offers; undocumented, so each call is checked before the first use. */
+interface NodeParser {
+  _consumed?: boolean;
+  incoming?: unknown;
+  unconsume(): void;
+  finish(): unknown;
+  remove?(): void;
+  close(): void;
+  [slot: number]: unknown;
+}
+
+/**
+ * The socket listeners node:http adds per connection (lib/_http_server.js), by function name.
+ * They hold the server's per-connection state, which holds the request; the upgrade path removes
+ * the same ones.
+ */
+const SERVER_LISTENERS: Readonly<Record<string, readonly string[]>> = {
+  data: ["bound socketOnData"],
+  end: ["bound socketOnEnd"],
+  close: ["bound socketOnClose"],
+  drain: ["bound socketOnDrain"],
+  error: ["socketOnError"],
+  timeout: ["socketOnTimeout"],
+  resume: ["onSocketResume"],
+  pause: ["onSocketPause"],
+};
+
+/** The parser's callback slots, named by numeric constants on its class (cleared as Node frees it). */
+const CALLBACK_SLOTS = [
+  "kOnMessageBegin",
+  "kOnHeaders",
+  "kOnHeadersComplete",
+  "kOnBody",
+  "kOnMessageComplete",
+  "kOnExecute",
+  "kOnTimeout",
+] as const;
+
+function parserOf(socket: Socket): NodeParser | undefined {
+  const parser: unknown = (socket as { parser?: unknown }).parser;
+  if (typeof parser !== "object" || parser === null) return undefined;
+  const p = parser as Partial<NodeParser>;
+  return typeof p.unconsume === "function" && typeof p.finish === "function" && typeof p.close === "function"
+    ? (parser as NodeParser)
+    : undefined;
+}
+
+/**
+ * Whether `req`'s connection can be let go of now: an HTTP/1.x request of node:http whose head has
+ * been parsed in full with no body, the response head written straight to the socket, and the
+ * server's listeners in place as this Node version names them. Anything else (HTTP/2, a request
+ * with a body, a pipelined request behind it, a Node that works differently) is left as it is.
+ */
+export function canDetach(req: IncomingMessage, res: ServerResponse): boolean {
+  const socket = req.socket as Socket | null;
+  if (req.httpVersionMajor !== 1 || socket === null || !res.headersSent || !req.complete) return false;
+  if (res.socket !== socket || socket.destroyed) return false;
+  if ((socket as { _httpMessage?: unknown })._httpMessage !== res) return false;
+  const parser = parserOf(socket);
+  if (parser === undefined || parser.incoming !== req) return false;
+  const pending = (res as { outputData?: unknown[] }).outputData;
+  if (res.writableLength !== socket.writableLength || (pending !== undefined && pending.length > 0))
+    return false;
+  for (const [event, names] of Object.entries(SERVER_LISTENERS)) {
+    if (event === "timeout") continue; // only added when the server has a timeout
+    const present = socket.listeners(event).map((listener) => listener.name);
+    if (!names.some((name) => present.includes(name))) return false;
+  }
+  return true;
+}
+
+/**
+ * Takes `req`'s socket out of node:http: removes the server's listeners, frees its parser and
+ * detaches the response, so that `req`, `res` and the server's connection state become garbage
+ * once the caller drops them. Call it outside the request listener's own stack (from
+ * `setImmediate`, for example), after `canDetach` said yes. From then on `res` and `req` emit
+ * nothing: the caller writes to the returned socket and listens to its `close`. Incoming bytes
+ * are read and dropped (an event stream has no request after it); a half-close ends the socket.
+ * The server's `closeAllConnections()` no longer sees the socket: whoever holds it closes it.
+ */
+export function detach(req: IncomingMessage, res: ServerResponse): Socket {
+  const socket = req.socket as Socket;
+  const parser = parserOf(socket);
+  for (const [event, names] of Object.entries(SERVER_LISTENERS)) {
+    for (const listener of socket.listeners(event)) {
+      if (names.includes(listener.name))
+        socket.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  if (parser !== undefined) {
+    if (parser._consumed) parser.unconsume();
+    parser._consumed = false;
+    parser.finish();
+    parser.remove?.();
+    const slots = parser.constructor as unknown as Partial<Record<(typeof CALLBACK_SLOTS)[number], number>>;
+    for (const name of CALLBACK_SLOTS) {
+      const slot = slots[name];
+      if (typeof slot === "number") parser[slot] = null;
+    }
+    Object.assign(parser, { incoming: null, socket: null, outgoing: null, onIncoming: null, _headers: [] });
+    parser.close();
+  }
+  (req as { parser?: unknown }).parser = null;
+  (socket as { parser?: unknown }).parser = null;
+  res.detachSocket(socket);
+  socket.on("data", dropBytes);
+  socket.on("end", endSocket);
+  socket.on("error", ignoreError);
+  // node:http paused reading while the parser consumed the socket; read (and drop) from here on,
+  // so a client that closes is seen at once.
+  socket.resume();
+  return socket;
+}
+
+function dropBytes(): void {}
+function endSocket(this: Socket): void {
+  this.destroy();
+}
+// `close` follows every error; whoever holds the socket listens to that.
+function ignoreError(): void {}
