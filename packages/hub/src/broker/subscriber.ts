@@ -129,6 +129,8 @@ export class Subscriber {
       retry: host.retryMs,
       heartbeat: host.heartbeatMs,
       maxBufferedBytes: host.maxBufferedBytes,
+      // The hub listens to the session only: node:http's request objects can go (half the memory).
+      detach: true,
     });
     this.#session = session;
     // The subscriber itself is told of the close: no closure per subscriber.

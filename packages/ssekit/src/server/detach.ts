@@ -64,7 +64,7 @@ function parserOf(socket: Socket): NodeParser | undefined {
 export function canDetach(req: IncomingMessage, res: ServerResponse): boolean {
   const socket = req.socket as Socket | null;
   if (req.httpVersionMajor !== 1 || socket === null || !res.headersSent || !req.complete) return false;
-  if (res.socket !== socket || socket.destroyed) return false;
+  if (res.socket !== socket || socket.destroyed || res.writableEnded) return false;
   if ((socket as { _httpMessage?: unknown })._httpMessage !== res) return false;
   const parser = parserOf(socket);
   if (parser === undefined || parser.incoming !== req) return false;

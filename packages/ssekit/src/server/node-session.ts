@@ -5,7 +5,9 @@
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Socket } from "node:net";
 import { chunkFrame, type Framed } from "./chunked.js";
+import { canDetach, detach } from "./detach.js";
 import { SseServerError } from "./errors.js";
 import { readLastEventId } from "./request.js";
 import { compactHead } from "./response-head.js";
@@ -23,9 +25,10 @@ interface Writable {
 }
 
 const sessionOf = Symbol("ssekit.session");
-type Tagged = NodeResponse & { [sessionOf]?: Session };
+type Tagged = { [sessionOf]?: Session };
 
-// One listener function for every response, finding its session through a symbol: no closure per session.
+// One listener function for every response (or detached socket), finding its session through a
+// symbol: no closure per session.
 function onResponseClose(this: Tagged): void {
   const session = this[sessionOf];
   this[sessionOf] = undefined;
@@ -41,7 +44,7 @@ interface ResponseLike {
 
 /** What both Node sinks share: the response to end. */
 abstract class ResponseSink implements SessionSink {
-  protected readonly res: ResponseLike;
+  protected res: ResponseLike;
   constructor(res: ResponseLike) {
     this.res = res;
   }
@@ -114,6 +117,10 @@ class DirectChunkedSink extends ResponseSink {
     super(res);
     this.#socket = socket;
   }
+  /** The socket was taken out of node:http (`detach`): end and abort it, not the response. */
+  detached(socket: Socket): void {
+    this.res = new DetachedResponse(socket);
+  }
   servedBy(server: object): boolean {
     // Node's server-side sockets name their server: no field for it here.
     const own = serverOf(this.#socket);
@@ -135,6 +142,55 @@ class DirectChunkedSink extends ResponseSink {
     }
     socket.write(framed ? framed.chunked : chunkFrame(bytes));
   }
+}
+
+/** The terminating chunk of a chunked response, which `res.end()` would have written. */
+const LAST_CHUNK = "0\r\n\r\n";
+
+/** A detached socket, ended and aborted as its response would have been. */
+class DetachedResponse implements ResponseLike {
+  readonly #socket: Socket;
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+  write(chunk: Uint8Array): boolean {
+    return this.#socket.write(chunk);
+  }
+  end(): void {
+    this.#socket.end(LAST_CHUNK);
+  }
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
+
+/** What node:http and ssekit put on a response; anything else is the app's (see `detachSession`). */
+function onlyOurListeners(req: NodeRequest, res: ServerResponse): boolean {
+  if (req.eventNames().length > 0) return false;
+  for (const name of res.eventNames()) {
+    const listeners = res.listeners(name);
+    if (listeners.length !== 1) return false;
+    const only = listeners[0];
+    if (name === "close" ? only !== onResponseClose : name !== "finish" || only?.name !== "bound resOnFinish")
+      return false;
+  }
+  return true;
+}
+
+/**
+ * `detach: true`, one turn after the session opened: takes the socket out of node:http when nothing
+ * but this session listens to `req` and `res`, and moves the close listener to the socket.
+ */
+function detachSession(req: IncomingMessage, res: ServerResponse, sink: DirectChunkedSink): void {
+  const tagged = res as Tagged;
+  const session = tagged[sessionOf];
+  if (session === undefined || !canDetach(req, res) || !onlyOurListeners(req, res)) return;
+  tagged[sessionOf] = undefined;
+  res.removeListener("close", onResponseClose);
+  const socket = detach(req, res);
+  sink.detached(socket);
+  (socket as Tagged)[sessionOf] = session;
+  socket.on("close", onResponseClose);
 }
 
 function serverOf(socket: unknown): object | undefined {
@@ -203,5 +259,8 @@ export function createSession<M extends EventMap = EventMap>(
   tagged[sessionOf] = session as Session;
   res.on("close", onResponseClose);
   if (res.destroyed || req.destroyed) session.clientClosed();
+  // Outside node:http's parser callback, and after the app's own listeners of this turn.
+  else if (options.detach && sink instanceof DirectChunkedSink && !http2)
+    setImmediate(detachSession, req as IncomingMessage, res as ServerResponse, sink);
   return session;
 }

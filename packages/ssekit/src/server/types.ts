@@ -62,4 +62,14 @@ export interface SessionOptions {
    * Default: no header.
    */
   readonly startsAfter?: string;
+  /**
+   * HTTP/1.1 over node:http: once the stream is open, let go of the request and response objects,
+   * node:http's state for the connection and its parser, and write to the socket alone: an idle
+   * session then keeps about half the memory (docs: README, "Memory per connection"). From then
+   * on `req` and `res` emit nothing: listen with `session.onClose`. Sessions whose `req` or `res`
+   * has listeners of the app's own one event-loop turn after `createSession` (an app's
+   * `req.on("close")`), HTTP/2, and Node versions whose internals differ are left as they are.
+   * Default: `false`.
+   */
+  readonly detach?: boolean;
 }

@@ -86,3 +86,30 @@ test(
     );
   },
 );
+
+function ssekitDetached() {
+  const channel = createChannel();
+  const handler: Handler = (req, res) => {
+    channel.add(createSession(req, res, { detach: true }));
+  };
+  return { handler, release: () => channel.close() };
+}
+
+test(
+  "with detach, an idle session keeps less than half the heap of a bare node:http response",
+  { timeout: 60_000 },
+  async () => {
+    await heapPerConnection(naive, 200);
+    await heapPerConnection(ssekitDetached, 200);
+    const floor = await heapPerConnection(naive, 800);
+    const ours = await heapPerConnection(ssekitDetached, 800);
+    console.log(
+      `heap per idle connection: detached ${Math.round(ours)} B, bare response ${Math.round(floor)} B`,
+    );
+    // Both figures count the client's socket, which is in this process too (about 1.1 KiB).
+    assert.ok(
+      ours < floor / 2,
+      `detached sessions keep ${Math.round(ours)} B, the floor is ${Math.round(floor)} B`,
+    );
+  },
+);

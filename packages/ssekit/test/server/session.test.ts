@@ -171,6 +171,72 @@ describe("Node session", () => {
   });
 });
 
+describe("Node session with detach", () => {
+  const sessions = new Collected<Session<Prices>>();
+  const appCloses = new Collected<string>();
+  const serverP = listen((req, res) => {
+    const session = createSession<Prices>(req, res, { detach: true });
+    // A path whose handler listens to the request itself: that session stays attached.
+    if (req.url === "/app-listens") req.on("close", () => appCloses.push(req.url ?? ""));
+    sessions.push(session);
+  });
+  after(async () => (await serverP).close());
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  test("the stream goes on after the detach, and close({ retry }) ends it as a complete response for curl", async () => {
+    const { url } = await serverP;
+    const before = sessions.items.length;
+    const curl = spawn("curl", ["-sN", `${url}/`], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let out = "";
+      curl.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => curl.on("exit", resolve));
+      const [session] = (await sessions.until(before + 1)).slice(before);
+      assert.ok(session);
+      await turns(3);
+      session.send("note", "after the detach", { id: "7" });
+      session.close({ retry: 5000 });
+      // curl exits 0 only on a chunked response ended by its last chunk.
+      assert.equal(await exited, 0);
+      assert.equal(out, ':\n\nevent: note\nid: 7\ndata: "after the detach"\n\nretry: 5000\n\n');
+      assert.equal(await session.closed, "server");
+    } finally {
+      curl.kill();
+    }
+  });
+
+  test("closed resolves with 'client' when the client of a detached session goes away", async () => {
+    const { port } = await serverP;
+    const before = sessions.items.length;
+    const client = new RawClient(port, "/");
+    const [session] = (await sessions.until(before + 1)).slice(before);
+    assert.ok(session);
+    await client.comments.until(1);
+    await turns(3);
+    session.send("price", { symbol: "ACME", p: 1 });
+    await client.events.until(1);
+    client.close();
+    assert.equal(await session.closed, "client");
+  });
+
+  test("a session whose request the app listens to stays attached, and the app's listener is called", async () => {
+    const { port } = await serverP;
+    const before = sessions.items.length;
+    const client = new RawClient(port, "/app-listens");
+    const [session] = (await sessions.until(before + 1)).slice(before);
+    assert.ok(session);
+    await client.comments.until(1);
+    await turns(3);
+    client.close();
+    assert.equal(await session.closed, "client");
+    assert.deepEqual(await appCloses.until(1), ["/app-listens"]);
+  });
+});
+
 describe("Web session", () => {
   test("builds a Response with the headers and a body that carries events", async () => {
     const request = new Request("http://example.test/stream?lastEventId=9");
