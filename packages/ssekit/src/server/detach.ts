@@ -1,11 +1,13 @@
 /**
- * Letting go of what node:http keeps per HTTP/1.1 request once an event stream's head is on the
- * socket: the request and response objects, the server's per-connection state and its native
- * parser (together about 5 KiB of a 10 KiB idle connection). The stream is written to the socket
- * itself from then on, as node:http hands over a socket on `upgrade`. Not responsible for what is
- * written or for noticing the client leave (the caller listens on the socket).
+ * Letting go of what Node keeps per request once an event stream's head is written. HTTP/1.1: the
+ * request and response objects, the server's per-connection state and its native parser (about
+ * 5 KiB of a 10 KiB idle connection), as node:http hands over a socket on `upgrade`; HTTP/2's
+ * compatibility API: its request and response objects (about 1.5 KiB a stream). The caller writes
+ * to the socket or stream from then on. Not responsible for what is written or for noticing the
+ * client leave (the caller listens to the socket's or stream's `close`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse, Http2Stream, ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 
 /** What node:http's parser offers; undocumented, so each call is checked before the first use. */
@@ -128,3 +130,53 @@ function endSocket(this: Socket): void {
 }
 // `close` follows every error; whoever holds the socket listens to that.
 function ignoreError(): void {}
+
+/**
+ * The node:http2 compatibility API keeps its request and response objects alive from the stream
+ * (under two symbols) for as long as the stream is open; these are that API's listeners on the
+ * stream (lib/internal/http2/compat.js) that read them.
+ */
+const COMPAT_SLOTS = ["Symbol(request)", "Symbol(response)"];
+const COMPAT_TIMEOUT = "onStreamTimeout";
+const COMPAT_TRAILERS = "onStreamTrailersReady";
+
+function compatSlots(stream: Http2Stream): symbol[] {
+  return Object.getOwnPropertySymbols(stream).filter((slot) => COMPAT_SLOTS.includes(String(slot)));
+}
+
+/**
+ * Whether an HTTP/2 compatibility-API stream can be let go of now: its head written, not ended,
+ * and the request and response held by the stream under the symbols this Node version uses.
+ */
+export function canDetachStream(req: Http2ServerRequest, res: Http2ServerResponse): boolean {
+  const stream = res.stream as Http2Stream | undefined;
+  if (stream === undefined || stream.destroyed || !res.headersSent || res.writableEnded) return false;
+  const slots = compatSlots(stream);
+  const held = slots.map((slot) => (stream as unknown as Record<symbol, unknown>)[slot]);
+  return slots.length === 2 && held.includes(req) && held.includes(res);
+}
+
+/**
+ * Lets go of the compatibility API's request and response for `res.stream`: from then on they
+ * emit nothing and the caller writes to the stream and listens to its `close`. Its end sends
+ * empty trailers where the response had asked to send some (`waitForTrailers`).
+ */
+export function detachStream(res: Http2ServerResponse): ServerHttp2Stream {
+  const stream = res.stream;
+  const slots = stream as unknown as Record<symbol, unknown>;
+  for (const slot of compatSlots(stream)) slots[slot] = undefined;
+  for (const listener of stream.listeners("timeout")) {
+    if (listener.name === COMPAT_TIMEOUT) stream.removeListener("timeout", listener as () => void);
+  }
+  for (const listener of stream.listeners("wantTrailers")) {
+    if (listener.name === COMPAT_TRAILERS) {
+      stream.removeListener("wantTrailers", listener as () => void);
+      stream.on("wantTrailers", sendNoTrailers);
+    }
+  }
+  return stream;
+}
+
+function sendNoTrailers(this: ServerHttp2Stream): void {
+  this.sendTrailers({});
+}

@@ -4,10 +4,10 @@
  * bytes at once, and adapts the response to a `SessionSink`. It holds no timers of its own.
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import { chunkFrame, type Framed } from "./chunked.js";
-import { canDetach, detach } from "./detach.js";
+import { canDetach, canDetachStream, detach, detachStream } from "./detach.js";
 import { SseServerError } from "./errors.js";
 import { readLastEventId } from "./request.js";
 import { compactHead } from "./response-head.js";
@@ -77,6 +77,10 @@ class NodeSink extends ResponseSink {
   }
   write(bytes: Uint8Array): void {
     this.res.write(bytes);
+  }
+  /** The HTTP/2 stream was let go of by its compatibility objects (`detach`): write to it. */
+  detached(stream: ServerHttp2Stream): void {
+    this.res = stream;
   }
   buffered(): number {
     return this.#writable.writableLength;
@@ -164,33 +168,50 @@ class DetachedResponse implements ResponseLike {
   }
 }
 
-/** What node:http and ssekit put on a response; anything else is the app's (see `detachSession`). */
-function onlyOurListeners(req: NodeRequest, res: ServerResponse): boolean {
-  if (req.eventNames().length > 0) return false;
-  for (const name of res.eventNames()) {
-    const listeners = res.listeners(name);
-    if (listeners.length !== 1) return false;
-    const only = listeners[0];
-    if (name === "close" ? only !== onResponseClose : name !== "finish" || only?.name !== "bound resOnFinish")
-      return false;
+/** Listeners that node:http, node:http2's compatibility API and ssekit put on `req` and `res`, by name. */
+const OWN_LISTENERS: Readonly<Record<string, string>> = {
+  finish: "bound resOnFinish",
+  pause: "onRequestPause",
+  resume: "onRequestResume",
+  close: onResponseClose.name,
+};
+
+/** Whether nothing but Node and this session listens to `req` and `res` (else the app does). */
+function onlyOurListeners(...emitters: readonly (NodeRequest | NodeResponse)[]): boolean {
+  for (const emitter of emitters) {
+    for (const name of emitter.eventNames()) {
+      const listeners = emitter.listeners(name);
+      if (listeners.length !== 1 || typeof name !== "string" || listeners[0]?.name !== OWN_LISTENERS[name])
+        return false;
+    }
   }
   return true;
 }
 
 /**
- * `detach: true`, one turn after the session opened: takes the socket out of node:http when nothing
- * but this session listens to `req` and `res`, and moves the close listener to the socket.
+ * `detach: true`, one turn after the session opened: when nothing but this session listens to `req`
+ * and `res`, lets go of them (HTTP/1.1: and of node:http's state for the connection), and moves
+ * the close listener to the socket or stream the sink writes to from then on.
  */
-function detachSession(req: IncomingMessage, res: ServerResponse, sink: DirectChunkedSink): void {
+function detachSession(req: NodeRequest, res: NodeResponse, sink: DirectChunkedSink | NodeSink): void {
   const tagged = res as Tagged;
   const session = tagged[sessionOf];
-  if (session === undefined || !canDetach(req, res) || !onlyOurListeners(req, res)) return;
+  if (session === undefined || !onlyOurListeners(req, res)) return;
+  let target: Socket | ServerHttp2Stream;
+  if (sink instanceof DirectChunkedSink) {
+    if (!canDetach(req as IncomingMessage, res as ServerResponse)) return;
+    res.removeListener("close", onResponseClose);
+    target = detach(req as IncomingMessage, res as ServerResponse);
+    sink.detached(target);
+  } else {
+    if (!("stream" in res) || !canDetachStream(req as Http2ServerRequest, res)) return;
+    res.removeListener("close", onResponseClose);
+    target = detachStream(res);
+    sink.detached(target);
+  }
   tagged[sessionOf] = undefined;
-  res.removeListener("close", onResponseClose);
-  const socket = detach(req, res);
-  sink.detached(socket);
-  (socket as Tagged)[sessionOf] = session;
-  socket.on("close", onResponseClose);
+  (target as Tagged)[sessionOf] = session;
+  target.on("close", onResponseClose);
 }
 
 function serverOf(socket: unknown): object | undefined {
@@ -260,7 +281,6 @@ export function createSession<M extends EventMap = EventMap>(
   res.on("close", onResponseClose);
   if (res.destroyed || req.destroyed) session.clientClosed();
   // Outside node:http's parser callback, and after the app's own listeners of this turn.
-  else if (options.detach && sink instanceof DirectChunkedSink && !http2)
-    setImmediate(detachSession, req as IncomingMessage, res as ServerResponse, sink);
+  else if (options.detach && (sink instanceof DirectChunkedSink || http2)) setImmediate(detachSession, req, res, sink);
   return session;
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
+import {
+  type ClientHttp2Stream,
+  connect as connectHttp2,
+  createServer as createHttp2Server,
+} from "node:http2";
+import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
 import { EventSource } from "eventsource";
 import { createParser, type ParsedEvent, SseEncodeError } from "../../src/protocol/index.js";
@@ -235,6 +242,46 @@ describe("Node session with detach", () => {
     assert.equal(await session.closed, "client");
     assert.deepEqual(await appCloses.until(1), ["/app-listens"]);
   });
+});
+
+test("over HTTP/2, a detached session gets events, ends on close() and sees its client cancel", async () => {
+  const sessions = new Collected<Session>();
+  const server = createHttp2Server((req, res) => sessions.push(createSession(req, res, { detach: true })));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const client = connectHttp2(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const read = (stream: ClientHttp2Stream) => {
+    let text = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    return { text: () => text, ended: once(stream, "end") };
+  };
+  try {
+    const first = read(client.request({ ":path": "/a" }));
+    const [a] = await sessions.until(1);
+    assert.ok(a);
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    a.send({ id: "1", data: "after the detach" });
+    a.close({ retry: 1000 });
+    await first.ended;
+    assert.equal(first.text(), ":\n\nid: 1\ndata: after the detach\n\nretry: 1000\n\n");
+    assert.equal(await a.closed, "server");
+
+    const stream = client.request({ ":path": "/b" });
+    const second = read(stream);
+    const [, b] = await sessions.until(2);
+    assert.ok(b);
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    b.send({ data: "live" });
+    while (!second.text().includes("live")) await new Promise((resolve) => setTimeout(resolve, 5));
+    stream.close();
+    assert.equal(await b.closed, "client");
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
 describe("Web session", () => {
