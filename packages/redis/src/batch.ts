@@ -1,8 +1,9 @@
 /**
- * Batching of appends: the appends made in one turn of the event loop are gathered and handed
- * over together (the log sends them in one call of its append script), in call order, in batches
- * bounded in count and bytes so that one script never holds Redis for long. Each append keeps its
- * own promise, settled by the sender. Not responsible for talking to Redis.
+ * Batching of appends: one batch at a time is on its way to Redis; the appends made meanwhile are
+ * gathered and handed over together when it is answered (the log sends them in one call of its
+ * append script), in call order, in batches bounded in count and bytes so that one script never
+ * holds Redis for long. Each append keeps its own promise, settled by the sender. Not responsible
+ * for talking to Redis.
  */
 
 /** Most entries in one batch. */
@@ -25,8 +26,9 @@ export class Batcher {
   readonly #send: (batch: readonly PendingAppend[]) => Promise<void>;
   #queue: PendingAppend[] = [];
   #scheduled = false;
+  #inFlight = false;
 
-  /** `send` settles every append of the batch it is given; batches are sent in order. */
+  /** `send` settles every append of the batch it is given; one batch is sent at a time, in order. */
   constructor(send: (batch: readonly PendingAppend[]) => Promise<void>) {
     this.#send = send;
   }
@@ -34,33 +36,41 @@ export class Batcher {
   add(args: readonly (string | Buffer)[], bytes: number, eventId: string): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       this.#queue.push({ args, bytes, eventId, resolve, reject });
-      if (!this.#scheduled) {
+      if (!this.#scheduled && !this.#inFlight) {
         this.#scheduled = true;
-        // After the I/O callbacks of this turn: every request read in it has made its append.
-        setImmediate(() => this.#flush());
+        // Once the code that made this append has run on: appends made together go together.
+        queueMicrotask(() => this.#flush());
       }
     });
   }
 
+  /**
+   * Sends the next batch unless one is on its way. Appends made while a batch is on its way wait
+   * for its answer and then go together: an append alone goes at once (no added latency), and
+   * under load the batches grow with the round trip instead of each append paying one. (Waiting
+   * for the end of the event loop's turn instead would make an append wait behind whatever that
+   * turn does, such as writing an event to thousands of sockets.)
+   */
   #flush(): void {
     this.#scheduled = false;
-    const queue = this.#queue;
-    this.#queue = [];
-    let start = 0;
-    while (start < queue.length) {
-      let end = start;
-      let bytes = 0;
-      while (end < queue.length && end - start < BATCH_ENTRIES) {
-        const next = (queue[end] as PendingAppend).bytes;
-        if (end > start && bytes + next > BATCH_BYTES) break;
-        bytes += next;
-        end++;
-      }
-      const batch = queue.slice(start, end);
-      this.#send(batch).catch((error: unknown) => {
-        for (const pending of batch) pending.reject(error);
-      });
-      start = end;
+    if (this.#inFlight || this.#queue.length === 0) return;
+    let end = 0;
+    let bytes = 0;
+    while (end < this.#queue.length && end < BATCH_ENTRIES) {
+      const next = (this.#queue[end] as PendingAppend).bytes;
+      if (end > 0 && bytes + next > BATCH_BYTES) break;
+      bytes += next;
+      end++;
     }
+    const batch = this.#queue.splice(0, end);
+    this.#inFlight = true;
+    this.#send(batch)
+      .catch((error: unknown) => {
+        for (const pending of batch) pending.reject(error);
+      })
+      .finally(() => {
+        this.#inFlight = false;
+        this.#flush();
+      });
   }
 }

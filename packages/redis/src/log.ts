@@ -184,9 +184,9 @@ export class RedisLog<V extends FieldValue = string> {
    * the log's order. Rejects with `RedisLogError` (`UNAVAILABLE`: not appended; `UNCERTAIN`: the
    * connection broke after sending; `REJECTED`) or `DuplicateIdError`.
    *
-   * The appends made in one turn of the event loop are gathered (batch.ts) and go to Redis in one
-   * call of the append script: one round trip and one trim for all of them, each refused or
-   * accepted as if it were alone.
+   * Appends made together, or while earlier ones are on their way to Redis, are gathered
+   * (batch.ts) and go in one call of the append script: one round trip and one trim for all of
+   * them, each refused or accepted as if it were alone.
    */
   async append(fields: Readonly<Record<string, FieldValue>>): Promise<string> {
     if (this.#closed) throw new RedisLogError("CLOSED", "append: the log is closed");

@@ -155,16 +155,23 @@ test("appends made in one turn go in one batch, each refused or accepted as if a
   const monitor = await admin.monitor();
   try {
     await log.append({ eid: "warm-up", data: "0" });
+    // The monitor reports commands in the order Redis ran them: count the scripts run between two markers.
     const calls: string[] = [];
-    let sawMarker: () => void = () => undefined;
-    const marker = new Promise<void>((resolve) => {
-      sawMarker = resolve;
-    });
+    let counting = false;
+    const seen = (marker: string) =>
+      new Promise<void>((resolve) => {
+        monitor.on("monitor", (_time: string, args: string[]) => {
+          if (args[0]?.toUpperCase() === "ECHO" && args[1] === marker) resolve();
+        });
+      });
     monitor.on("monitor", (_time: string, args: string[]) => {
       const command = args[0]?.toUpperCase() ?? "";
-      if (command.startsWith("EVAL")) calls.push(command);
-      if (command === "ECHO" && args[1] === "batch-test-done") sawMarker();
+      if (command === "ECHO") counting = args[1] === "batch-start";
+      else if (counting && command.startsWith("EVAL")) calls.push(command);
     });
+    const started = seen("batch-start");
+    await admin.echo("batch-start");
+    await started;
     // 120 appends in one turn: ids repeat every 40 (so every third one is a duplicate of one made
     // earlier in the same batch), and the batch is longer than the log keeps.
     const settled = await Promise.allSettled(
@@ -187,9 +194,9 @@ test("appends made in one turn go in one batch, each refused or accepted as if a
       const [prevMs, prevSeq] = order(ids[n - 1] ?? "");
       assert.ok(ms > prevMs || (ms === prevMs && seq > prevSeq), "entry ids increase in call order");
     }
-    // The monitor sees commands in the order Redis ran them: once it has seen this one, it has seen the batch.
-    await admin.echo("batch-test-done");
-    await marker;
+    const ended = seen("batch-end");
+    await admin.echo("batch-end");
+    await ended;
     assert.deepEqual(calls, ["EVALSHA"], "one script call for the whole turn");
     // Trimmed exactly to the newest 50, with the index of the trimmed ones gone.
     const kept = await log.read(START, 100);
