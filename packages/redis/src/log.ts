@@ -5,6 +5,7 @@
  * taken one is refused. It knows nothing of SSE or Mercure, only entries and ids.
  */
 import type { Redis } from "ioredis";
+import { Batcher, type PendingAppend } from "./batch.js";
 import { type Backoff, connect, type RedisConnection, whenReady } from "./connection.js";
 import {
   asBuffer,
@@ -102,6 +103,7 @@ export class RedisLog<V extends FieldValue = string> {
   readonly #decode: Decode<V>;
   readonly #tails = new Set<Tail<V>>();
   readonly #source: TailSource<V>;
+  readonly #batcher = new Batcher((batch) => this.#appendBatch(batch));
   #everReady = false;
   #closed = false;
 
@@ -175,9 +177,15 @@ export class RedisLog<V extends FieldValue = string> {
    * persistence settings make it). Appends from one log object resolve in call order, which is
    * the log's order. Rejects with `RedisLogError` (`UNAVAILABLE`: not appended; `UNCERTAIN`: the
    * connection broke after sending; `REJECTED`) or `DuplicateIdError`.
+   *
+   * Appends made together, or while earlier ones are on their way to Redis, are gathered
+   * (batch.ts) and go in one call of the append script: one round trip and one trim for all of
+   * them, each refused or accepted as if it were alone.
    */
   async append(fields: Readonly<Record<string, FieldValue>>): Promise<string> {
+    if (this.#closed) throw new RedisLogError("CLOSED", "append: the log is closed");
     const args: (string | Buffer)[] = [];
+    let bytes = 0;
     for (const name of Object.keys(fields)) {
       const value = fields[name];
       if (typeof value !== "string" && !Buffer.isBuffer(value)) {
@@ -187,24 +195,45 @@ export class RedisLog<V extends FieldValue = string> {
         );
       }
       args.push(name, value);
+      bytes += name.length + value.length;
     }
     if (args.length === 0) throw new RedisLogError("INVALID_ENTRY", "an entry needs at least one field");
-    const writer = await this.#ready("append");
+    const eventId = this.idField === undefined ? "" : String(fields[this.idField] ?? "");
+    return this.#batcher.add(args, bytes, eventId);
+  }
+
+  /** Sends one batch of appends: one script call, one answer per entry, in order. */
+  async #appendBatch(batch: readonly PendingAppend[]): Promise<void> {
+    let writer: Redis;
+    try {
+      writer = await this.#ready("append");
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    const args: (string | Buffer | number)[] = [this.maxLength, this.maxAgeMs, this.idField ?? ""];
+    for (const pending of batch) args.push(pending.args.length, ...pending.args);
     let reply: unknown;
     try {
-      reply = await appendScript.run(writer, this.#keys, [
-        this.maxLength,
-        this.maxAgeMs,
-        this.idField ?? "",
-        ...args,
-      ]);
+      reply = await appendScript.run(writer, this.#keys, args);
     } catch (error) {
-      throw failure(error, true, "append");
+      const reason = failure(error, true, "append");
+      for (const pending of batch) pending.reject(reason);
+      return;
     }
-    const [ok, id] = reply as [number, Buffer];
-    if (ok === 1) return replyText(id);
-    const eventId = this.idField === undefined ? "" : String(fields[this.idField]);
-    throw new DuplicateIdError(eventId, replyText(id));
+    const answers = reply as (number | Buffer)[];
+    batch.forEach((pending, i) => {
+      const status = answers[2 * i];
+      const value = answers[2 * i + 1];
+      if (status === 1) pending.resolve(replyText(value));
+      else if (status === 0) pending.reject(new DuplicateIdError(pending.eventId, replyText(value)));
+      else if (status === 2)
+        pending.reject(new RedisLogError("REJECTED", `append: Redis answered ${replyText(value)}`));
+      else
+        pending.reject(
+          new RedisLogError("REJECTED", "append: Redis stopped at an earlier entry of the same batch"),
+        );
+    });
   }
 
   /**

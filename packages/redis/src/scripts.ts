@@ -1,7 +1,7 @@
 /**
- * The two Lua scripts of the log, run atomically by Redis: `APPEND` (refuse a taken event id,
- * XADD, index the id, trim by count and age) and `READ` (resolve an id, classify it against what
- * is kept, XRANGE after it). Both run through EVALSHA with a fallback to EVAL when Redis does not
+ * The two Lua scripts of the log, run atomically by Redis: `APPEND` (for each entry of a batch:
+ * refuse a taken event id, XADD, index the id; then trim by count and age) and `READ` (resolve an
+ * id, classify it against what is kept, XRANGE after it). Both run through EVALSHA with a fallback to EVAL when Redis does not
  * have the script cached yet (after a restart or SCRIPT FLUSH).
  */
 import { createHash } from "node:crypto";
@@ -11,29 +11,49 @@ import type { Redis } from "ioredis";
  * KEYS[1] the stream, KEYS[2] the index hash (event id -> entry id), KEYS[3] the id of the last
  * entry trimmed (Redis's own max-deleted-entry-id does not count trimming).
  * ARGV[1] most entries kept (0: no count limit), ARGV[2] most milliseconds kept (0: no age limit),
- * ARGV[3] the indexed field ("" for none), ARGV[4..] field, value, field, value, ...
- * Returns {1, new entry id} or {0, entry id holding the indexed event id}.
+ * ARGV[3] the indexed field ("" for none), then one group per entry, in order: the number of
+ * arguments that follow for it, then field, value, field, value, ...
+ * Returns one pair per entry, in order: {1, new entry id}, {0, entry id holding the indexed event
+ * id} or {2, Redis's error} (that entry and the ones after it were not appended).
  *
- * Trimming is exact: the entries to drop are read from the head (their indexed ids are removed
- * from the hash with them) and cut with XTRIM MINID at the first entry kept. In steady state that
- * is one entry per append. The age limit uses Redis's clock (TIME), the clock that made the ids,
- * so app instances with skewed clocks agree on what is too old.
+ * Many entries go in one call (the log batches the appends of one event-loop turn), each with the
+ * exact semantics of appending it alone: an event id taken earlier in the same call is refused
+ * too. Trimming is exact and done once per call: the entries to drop are read from the head (their
+ * indexed ids are removed from the hash with them) and cut with XTRIM MINID at the first entry
+ * kept, which leaves the same log as trimming after each entry. The age limit uses Redis's clock
+ * (TIME), the clock that made the ids, so app instances with skewed clocks agree on what is too old.
  */
 const APPEND = `
 local stream, index, trimmedkey = KEYS[1], KEYS[2], KEYS[3]
 local maxlen, maxage, idfield = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local eventid = false
-if idfield ~= '' then
-  for i = 4, #ARGV, 2 do
-    if ARGV[i] == idfield then eventid = ARGV[i + 1] break end
+local replies = {}
+local i = 4
+while i <= #ARGV do
+  local first, last = i + 1, i + tonumber(ARGV[i])
+  i = last + 1
+  local eventid = false
+  if idfield ~= '' then
+    for j = first, last, 2 do
+      if ARGV[j] == idfield then eventid = ARGV[j + 1] break end
+    end
   end
-  if eventid then
-    local taken = redis.call('HGET', index, eventid)
-    if taken then return {0, taken} end
+  local taken = false
+  if eventid then taken = redis.call('HGET', index, eventid) end
+  if taken then
+    replies[#replies + 1] = 0
+    replies[#replies + 1] = taken
+  else
+    local id = redis.pcall('XADD', stream, '*', unpack(ARGV, first, last))
+    if type(id) == 'table' and id.err then
+      replies[#replies + 1] = 2
+      replies[#replies + 1] = id.err
+      break
+    end
+    if eventid then redis.call('HSET', index, eventid, id) end
+    replies[#replies + 1] = 1
+    replies[#replies + 1] = id
   end
 end
-local id = redis.call('XADD', stream, '*', unpack(ARGV, 4))
-if eventid then redis.call('HSET', index, eventid, id) end
 local excess = 0
 if maxlen > 0 then excess = redis.call('XLEN', stream) - maxlen end
 local cutoff = -1
@@ -41,7 +61,7 @@ if maxage > 0 then
   local now = redis.call('TIME')
   cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxage
 end
-if excess <= 0 and cutoff < 0 then return {1, id} end
+if excess <= 0 and cutoff < 0 then return replies end
 local removed, keep, start, dropped = 0, false, '-', false
 while not keep do
   local page = redis.call('XRANGE', stream, start, '+', 'COUNT', math.max(1, math.min(excess + 1, 100)))
@@ -71,7 +91,7 @@ if removed > 0 and keep then
   redis.call('XTRIM', stream, 'MINID', keep)
   redis.call('SET', trimmedkey, dropped)
 end
-return {1, id}
+return replies
 `;
 
 /**

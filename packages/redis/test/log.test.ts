@@ -150,6 +150,70 @@ test("with idField, a taken event id is refused atomically and resolves to its e
   }
 });
 
+test("appends made in one turn go in one batch, each refused or accepted as if alone, in call order, trimmed exactly", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), idField: "eid", maxLength: 50 });
+  const monitor = await admin.monitor();
+  try {
+    await log.append({ eid: "warm-up", data: "0" });
+    // The monitor reports commands in the order Redis ran them: count the scripts run between two markers.
+    const calls: string[] = [];
+    let counting = false;
+    const seen = (marker: string) =>
+      new Promise<void>((resolve) => {
+        monitor.on("monitor", (_time: string, args: string[]) => {
+          if (args[0]?.toUpperCase() === "ECHO" && args[1] === marker) resolve();
+        });
+      });
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      const command = args[0]?.toUpperCase() ?? "";
+      if (command === "ECHO") counting = args[1] === "batch-start";
+      else if (counting && command.startsWith("EVAL")) calls.push(command);
+    });
+    const started = seen("batch-start");
+    await admin.echo("batch-start");
+    await started;
+    // 120 appends in one turn: ids repeat every 40 (so every third one is a duplicate of one made
+    // earlier in the same batch), and the batch is longer than the log keeps.
+    const settled = await Promise.allSettled(
+      Array.from({ length: 120 }, (_, n) => log.append({ eid: `e-${n % 80}`, data: String(n) })),
+    );
+    const accepted = settled.flatMap((r, n) => (r.status === "fulfilled" ? [[n, r.value] as const] : []));
+    assert.deepEqual(
+      accepted.map(([n]) => n),
+      Array.from({ length: 80 }, (_, n) => n),
+    );
+    for (let n = 80; n < 120; n++) {
+      const result = settled[n];
+      assert.ok(result?.status === "rejected" && result.reason instanceof DuplicateIdError, `append ${n}`);
+      assert.equal(result.reason.entryId, accepted[n - 80]?.[1], "refused with the entry that holds the id");
+    }
+    const ids = accepted.map(([, id]) => id);
+    const order = (id: string) => id.split("-").map(BigInt) as [bigint, bigint];
+    for (let n = 1; n < ids.length; n++) {
+      const [ms, seq] = order(ids[n] ?? "");
+      const [prevMs, prevSeq] = order(ids[n - 1] ?? "");
+      assert.ok(ms > prevMs || (ms === prevMs && seq > prevSeq), "entry ids increase in call order");
+    }
+    const ended = seen("batch-end");
+    await admin.echo("batch-end");
+    await ended;
+    assert.deepEqual(calls, ["EVALSHA"], "one script call for the whole turn");
+    // Trimmed exactly to the newest 50, with the index of the trimmed ones gone.
+    const kept = await log.read(START, 100);
+    assert.equal(kept.kind, "trimmed");
+    assert.deepEqual(
+      kept.entries.map((e) => e.fields.data),
+      Array.from({ length: 50 }, (_, n) => String(n + 30)),
+    );
+    assert.equal(await admin.hlen(`${log.key}:ids`), 50);
+    assert.equal(await log.find("e-29"), undefined);
+    assert.equal(await log.find("e-30"), ids[30]);
+  } finally {
+    monitor.disconnect();
+    await log.close();
+  }
+});
+
 test("Buffer values round-trip byte for byte with buffers: true", async () => {
   const log = createRedisLog({ redis: server.url, key: key(), buffers: true });
   try {

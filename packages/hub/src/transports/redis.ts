@@ -54,6 +54,11 @@ export interface RedisTransportOptions extends HistoryLimits {
 }
 
 const EVENTS_MAX_LENGTH = 10_000;
+/**
+ * Subscription events kept while Redis is unreachable, to be sent when it is back (the oldest
+ * are dropped beyond it: after that many comings and goings the subscriptions API is the truth).
+ */
+export const UNSENT_EVENTS_MAX = 10_000;
 const EVENTS_MAX_AGE_MS = 60_000;
 /** Entries read at once when looking back for the newest public update. */
 const LOOK_BACK = 1000;
@@ -129,6 +134,9 @@ export class RedisTransport implements Transport {
   /** The tails ("history", "events") failing now, with why. */
   readonly #failing = new Map<string, string>();
   #connectionError: string | undefined;
+  /** Subscription events that could not be sent, oldest first: sent, in order, when Redis is back. */
+  #unsent: { readonly update: StoredUpdate; readonly position: string }[] = [];
+  #resending = false;
   /** The id of the newest history entry the tail delivered: the position of this node's subscription events. */
   #newestId = "earliest";
   #closed = false;
@@ -167,6 +175,11 @@ export class RedisTransport implements Transport {
     });
   }
 
+  /** How many subscription events wait for Redis to be reachable again to be sent. */
+  get unsentEvents(): number {
+    return this.#unsent.length;
+  }
+
   async follow(listener: TransportListener): Promise<number> {
     if (this.#listener !== undefined) throw new Error("this transport is already followed");
     this.#listener = listener;
@@ -182,8 +195,10 @@ export class RedisTransport implements Transport {
         this.#failing.delete(name);
         if (this.#failing.size > 0) return;
         listener.health({ ok: true });
-        // Subscriptions that came or went during the outage were not recorded: record them all.
+        // Subscriptions that came or went during the outage were not recorded: record them all,
+        // and send the subscription events that could not be sent meanwhile.
         void this.#registry.register().catch(() => undefined);
+        void this.#resend();
       },
     });
     const history = this.#history.tail(
@@ -332,13 +347,56 @@ export class RedisTransport implements Transport {
     return 0;
   }
 
+  /**
+   * Records the subscription for the other nodes and sends its event. When Redis cannot take the
+   * event, it is kept (up to UNSENT_EVENTS_MAX) and sent, after any kept before it, when Redis is
+   * back, so that every node's view of the subscriptions ends up right; the rejection says so.
+   * A failed record needs nothing kept: the registry writes the whole list again on recovery.
+   */
   async announce(event: SubscriptionEvent): Promise<void> {
+    let failure: unknown;
     try {
       await this.#registry.record(event.document);
     } catch (error) {
-      throw new TransportUnavailableError(`Redis is unavailable (${String(error)})`, false, { cause: error });
+      failure = error;
     }
-    await this.#sendEvent(event.update, event.position);
+    const unsent = { update: event.update, position: event.position };
+    if (failure === undefined && this.#unsent.length === 0) {
+      try {
+        await this.#sendEvent(unsent.update, unsent.position);
+        return;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    this.#unsent.push(unsent);
+    if (this.#unsent.length > UNSENT_EVENTS_MAX) this.#unsent.shift();
+    if (failure === undefined) {
+      // Earlier events wait to be sent: this one goes after them.
+      void this.#resend();
+      return;
+    }
+    throw new TransportUnavailableError(
+      `Redis is unavailable (${failure instanceof Error ? failure.message : String(failure)}); the subscription event will be sent when it is back`,
+      false,
+      { cause: failure },
+    );
+  }
+
+  /** Sends the kept subscription events, oldest first, until one fails (the rest wait for the next recovery). */
+  async #resend(): Promise<void> {
+    if (this.#resending || this.#closed) return;
+    this.#resending = true;
+    try {
+      for (let next = this.#unsent[0]; next !== undefined; next = this.#unsent[0]) {
+        await this.#sendEvent(next.update, next.position);
+        if (this.#unsent[0] === next) this.#unsent.shift();
+      }
+    } catch {
+      // Still unreachable: tried again when following resumes.
+    } finally {
+      this.#resending = false;
+    }
   }
 
   async #sendEvent(update: StoredUpdate, position: string): Promise<void> {

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { RedisServer } from "../../../redis/test/support/redis-server.js";
-import { createHub } from "../../src/index.js";
+import { createHub, RedisTransport } from "../../src/index.js";
 import { Collector, publishOk, readStream, type Started, startHub, token } from "../support/hub-support.js";
 
 const SUBSCRIPTIONS = "/.well-known/mercure/subscriptions{/topic}{/subscriber}";
@@ -110,6 +110,61 @@ describe("Redis transport", () => {
       await assert.rejects(hub.listen(0, "127.0.0.1"), /Redis|connect|ECONNREFUSED/);
     } finally {
       await hub.close();
+    }
+  });
+
+  test("subscription events that could not be sent while Redis was down are sent, in order, when it is back", async () => {
+    const own = await RedisServer.start({ appendonly: true });
+    const store = `${own.url}?key=outage-events`;
+    const a = await startHub({ anonymous: true, store });
+    const transport = new RedisTransport({
+      redis: own.url,
+      key: "outage-events",
+      maxEvents: 1000,
+      maxAgeMs: 0,
+    });
+    const b = await startHub({ anonymous: true, transport });
+    const jwt = await token({ subscribe: [SUBSCRIPTIONS] });
+    const watcher = new Collector(`${a.endpoint}?topic=${encodeURIComponent(SUBSCRIPTIONS)}`, { jwt });
+    const seen = (topic: string, active: boolean) => (events: readonly { data: string }[]) =>
+      events.findIndex((e) => e.data.includes(`"active":${active}`) && e.data.includes(topic));
+    const gone = new Collector(`${b.endpoint}?topic=/gone`);
+    let during: Collector | undefined;
+    try {
+      await watcher.opened();
+      await gone.opened();
+      await watcher.until((events) => seen("/gone", true)(events) >= 0);
+      await own.kill();
+      // While Redis is down, one subscriber leaves node B and another arrives: neither event can be sent.
+      gone.close();
+      const deadline = Date.now() + 20_000;
+      while (transport.unsentEvents < 1 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      during = new Collector(`${b.endpoint}?topic=/during`);
+      await during.opened();
+      while (transport.unsentEvents < 2 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      assert.equal(transport.unsentEvents, 2);
+      await own.restart();
+      // Bounded in time: ioredis reconnects with a backoff of up to 2 s between attempts.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        watcher.until((events) => seen("/during", true)(events) >= 0),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("the kept events never arrived")), 20_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.ok(seen("/gone", false)(watcher.events) >= 0, "the inactive event of the one that left");
+      assert.ok(
+        seen("/gone", false)(watcher.events) < seen("/during", true)(watcher.events),
+        "in the order they happened",
+      );
+      assert.equal(transport.unsentEvents, 0);
+      assert.equal(watcher.opens, 1, "the watcher's stream stayed open through the outage");
+    } finally {
+      watcher.close();
+      gone.close();
+      during?.close();
+      await Promise.all([a.hub.close(), b.hub.close()]);
+      await own.stop();
     }
   });
 
