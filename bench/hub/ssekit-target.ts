@@ -29,6 +29,8 @@ export interface SsekitHubOptions {
   readonly name?: string;
   /** More `ssekit hub` flags, such as `--history-max-events 200000`. */
   readonly flags?: readonly string[];
+  /** Flags for node itself, such as `--cpu-prof` to profile the hub. Default: none. */
+  readonly nodeFlags?: readonly string[];
 }
 
 export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Target> {
@@ -36,6 +38,7 @@ export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Ta
     options.tls === undefined ? [] : ["--tls-cert", options.tls.certPath, "--tls-key", options.tls.keyPath];
   const child = spawnWithFileLimit([
     process.execPath,
+    ...(options.nodeFlags ?? []),
     "--conditions=ssekit-source",
     "--import",
     "tsx",
