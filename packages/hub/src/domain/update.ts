@@ -133,9 +133,12 @@ export interface UpdateFields {
   readonly retry?: string | undefined;
 }
 
+function invalid(message: string): UpdateError {
+  return new UpdateError("INVALID", message);
+}
+
 /** Validates `fields` into an `Update` (an id is chosen when none is given); throws `UpdateError`. */
 export function validateUpdate(fields: UpdateFields): Update {
-  const invalid = (message: string) => new UpdateError("INVALID", message);
   const { topics, id, type } = fields;
   if (topics.length === 0) throw invalid('missing "topic": an update needs at least one topic');
   for (const topic of topics) {
