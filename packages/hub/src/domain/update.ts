@@ -104,13 +104,17 @@ export class UpdateError extends Error {
 
 const RESOLVE_BASE = "https://hub.invalid/";
 
+/** True when `path` is the Mercure path or below it. */
+function inside(path: string): boolean {
+  return path === MERCURE_PATH || path.startsWith(`${MERCURE_PATH}/`);
+}
+
 /**
  * True when `topic` addresses the hub's own namespace (`/.well-known/mercure` and below, where
  * subscription events are published), as a raw string or once resolved as a URI reference, so
  * that no publisher can forge a subscription event (Mercure, "Publication").
  */
 export function isReservedTopic(topic: string): boolean {
-  const inside = (path: string) => path === MERCURE_PATH || path.startsWith(`${MERCURE_PATH}/`);
   if (inside(topic)) return true;
   // Resolving never decodes letters or hyphens, so a topic without this text cannot resolve into
   // the namespace (control characters, which the parser strips, are refused before this check).
