@@ -141,6 +141,19 @@ function invalid(message: string): UpdateError {
   return new UpdateError("INVALID", message);
 }
 
+/**
+ * A fresh event id: `urn:uuid:` and a UUIDv7 (RFC 9562: 48 bits of Unix time in milliseconds, the
+ * version, then random bits from `randomUUID`, whose variant bits are already v7's). Ids chosen
+ * by the hub so grow with time: the SQLite store's unique index on ids then takes each new one at
+ * its end, where a random v4 id would land on a random page of it (an index page read and written
+ * per publish, which costs SQLite more than the rest of the insert).
+ */
+export function newEventId(now = Date.now()): string {
+  const time = now.toString(16).padStart(12, "0");
+  // randomUUID(): xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx; from index 15 on: xxx-Vxxx-xxxxxxxxxxxx.
+  return `urn:uuid:${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+}
+
 /** Validates `fields` into an `Update` (an id is chosen when none is given); throws `UpdateError`. */
 export function validateUpdate(fields: UpdateFields): Update {
   const { topics, id, type } = fields;
@@ -175,7 +188,7 @@ export function validateUpdate(fields: UpdateFields): Update {
     retry = Number(fields.retry);
   }
   return {
-    id: id ?? `urn:uuid:${randomUUID()}`,
+    id: id ?? newEventId(),
     topics: [...topics],
     data: fields.data ?? "",
     private: fields.private ?? false,
