@@ -19,7 +19,7 @@ import { publishCapacity } from "./hub/capacity.js";
 import { startFormServer } from "./hub/form-server.js";
 import { countOf, quantile } from "./hub/histogram.js";
 import { startNchan } from "./hub/nchan.js";
-import { publishAtRate } from "./hub/publisher.js";
+import { jsonPayload, publishAtRate } from "./hub/publisher.js";
 import { startSsekitHub } from "./hub/ssekit-target.js";
 import { PER_PROCESS, SubscriberPool } from "./hub/subscribers.js";
 import { type Target, treeRssBytes } from "./hub/target.js";
@@ -34,6 +34,8 @@ export interface FanoutScenario {
   /** Publishes per second, in increasing order. */
   readonly rates: readonly number[];
   readonly stepMs: number;
+  /** Each update's data: a JSON object of this many bytes carrying the publish time. Default: the time alone. */
+  readonly dataBytes?: number;
 }
 
 export interface StepResult {
@@ -81,14 +83,15 @@ export async function fanout(start: StartTarget, scenario: FanoutScenario): Prom
     if (connected.open < scenario.subscribers) {
       return `only ${connected.open} of ${scenario.subscribers} subscribers connected (${connected.firstError ?? "?"})`;
     }
+    const dataOf = scenario.dataBytes === undefined ? undefined : jsonPayload(scenario.dataBytes);
     // Warm-up at the first rate (JIT, buffers), not measured.
-    await publishAtRate(target, topics, scenario.rates[0] ?? 1, Math.min(2_000, scenario.stepMs));
+    await publishAtRate(target, topics, scenario.rates[0] ?? 1, Math.min(2_000, scenario.stepMs), 64, dataOf);
     await sleep(500);
     await pool.snapshot();
     const results: StepResult[] = [];
     for (const rate of scenario.rates) {
       const began = performance.now();
-      const published = await publishAtRate(target, topics, rate, scenario.stepMs);
+      const published = await publishAtRate(target, topics, rate, scenario.stepMs, 64, dataOf);
       await sleep(500); // let deliveries in flight arrive
       const snapshot = await pool.snapshot();
       // Events are those of this step's publishes (the drain lets the last ones arrive), so the
