@@ -310,7 +310,7 @@ export async function postTable(quick: boolean): Promise<Table> {
     title: "published by POST",
     subscribers,
     topics: 1,
-    rates: quick ? [20, 100] : [10, 20, 30, 40, 60, 80],
+    rates: quick ? [20, 100] : [5, 10, 20, 30, 40, 60],
     stepMs: quick ? 1_500 : 4_000,
     dataBytes: POST_DATA_BYTES,
   };
@@ -332,13 +332,14 @@ export async function postTable(quick: boolean): Promise<Table> {
     rmSync(dir, { recursive: true, force: true });
   }
   const rows = [...results].flatMap(([name, steps]) => steps.map((step) => fanoutRow(name, step)));
-  // As for the fan-out table above: the best rate that delivered (nearly) everything with p99 under 500 ms.
-  const sustainedOf = (name: string) =>
+  // What each one delivers at most (every update to every subscriber, however late), and its
+  // latency at the lowest rate, where neither is saturated.
+  const peakOf = (name: string) =>
     (results.get(name) ?? [])
-      .filter((s) => s.p99 < 500 && s.deliveredShare > 0.99)
+      .filter((s) => s.deliveredShare > 0.99)
       .sort((a, b) => b.deliveredPerSecond - a.deliveredPerSecond)[0];
-  const app = sustainedOf(APP);
-  const hub = sustainedOf(HUB);
+  const app = peakOf(APP);
+  const hub = peakOf(HUB);
   const ratio =
     app !== undefined && hub !== undefined && hub.deliveredPerSecond > 0
       ? `${(app.deliveredPerSecond / hub.deliveredPerSecond).toFixed(2)}x`
@@ -346,7 +347,11 @@ export async function postTable(quick: boolean): Promise<Table> {
   const describe = (step: StepResult | undefined) =>
     step === undefined
       ? "none"
-      : `${Math.round(step.deliveredPerSecond).toLocaleString("en-US")} events/s (p99 ${step.p99.toFixed(0)} ms, at ${step.rate} publishes/s)`;
+      : `${Math.round(step.deliveredPerSecond).toLocaleString("en-US")} events/s (at ${step.rate} publishes/s, p99 ${step.p99.toFixed(0)} ms)`;
+  const lowest = scenario.rates[0] ?? 0;
+  const p99At = (name: string) => results.get(name)?.find((s) => s.rate === lowest)?.p99;
+  const appP99 = p99At(APP);
+  const hubP99 = p99At(HUB);
   return {
     title: `Published by HTTP POST: ${subscribers.toLocaleString("en-US")} subscribers, ${POST_DATA_BYTES}-byte JSON updates`,
     columns: [
@@ -360,7 +365,8 @@ export async function postTable(quick: boolean): Promise<Table> {
     ],
     rows,
     notes: [
-      `Sustained (p99 < 500 ms, > 99% delivered): ${APP} ${describe(app)}, ${HUB} ${describe(hub)}; ${APP} / hub: ${ratio} (issue 16 target at least 0.9x).`,
+      `Most delivered (> 99% of updates to every subscriber): ${APP} ${describe(app)}, ${HUB} ${describe(hub)}; ${APP} / hub: ${ratio} (issue 16 target at least 0.9x). p99 at ${lowest} publishes/s: ${APP} ${appP99?.toFixed(0) ?? "n/a"} ms, hub ${hubP99?.toFixed(0) ?? "n/a"} ms.`,
+      "A rate stops the series once p99 passes 2 s or less than half is delivered.",
       `Every update is published by an HTTP POST from the bench process (node:http, 64 keep-alive connections) and is a ${POST_DATA_BYTES}-byte JSON object carrying its publish time: to the app as its JSON body (\`POST /publish\`: read, \`JSON.parse\`d, \`channel.broadcast({ data })\`, 204), to the hub as the \`data\` field of a Mercure form with a publisher JWT. Subscribers are raw TCP connections in separate processes (bench/hub/subscribers.ts), as in the hub section; latency is publish-to-receive. Each rate runs ${scenario.stepMs / 1000} s.`,
       "The fan-out table above broadcasts from a timer inside the server process (several 17-byte events per tick); here each update arrives in its own request, as in an app whose backend POSTs events to it.",
       ...notes,
