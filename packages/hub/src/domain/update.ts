@@ -149,10 +149,18 @@ function invalid(message: string): UpdateError {
  * per publish, which costs SQLite more than the rest of the insert).
  */
 export function newEventId(now = Date.now()): string {
-  const time = now.toString(16).padStart(12, "0");
+  if (now !== prefixMs) {
+    const time = now.toString(16).padStart(12, "0");
+    prefix = `urn:uuid:${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    prefixMs = now;
+  }
   // randomUUID(): xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx; from index 15 on: xxx-Vxxx-xxxxxxxxxxxx.
-  return `urn:uuid:${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+  return `${prefix}${randomUUID().slice(15)}`;
 }
+
+/** The time part of the ids of the current millisecond, made once for all of them. */
+let prefixMs = -1;
+let prefix = "";
 
 /** Validates `fields` into an `Update` (an id is chosen when none is given); throws `UpdateError`. */
 export function validateUpdate(fields: UpdateFields): Update {
