@@ -262,6 +262,17 @@ export async function h2Subscribers(
   }
 }
 
+/** The columns of a fan-out table, for `fanoutRow`'s rows. */
+export const FANOUT_COLUMNS = [
+  "server",
+  "publishes/s offered",
+  "publishes/s acked",
+  "delivered events/s",
+  "delivered",
+  "p50 ms",
+  "p99 ms",
+] as const;
+
 /** One row of a fan-out table: server, offered and acknowledged rate, delivered, share, p50, p99. */
 export function fanoutRow(name: string, r: StepResult): (string | number)[] {
   return [
@@ -411,15 +422,7 @@ export async function run(options: BenchOptions): Promise<Section> {
     }
     tables.push({
       title: `Fan-out, ${scenario.title}: ${scenario.subscribers.toLocaleString("en-US")} subscribers on ${scenario.topics.toLocaleString("en-US")} topic${scenario.topics > 1 ? "s" : ""}`,
-      columns: [
-        "server",
-        "publishes/s offered",
-        "publishes/s acked",
-        "delivered events/s",
-        "delivered",
-        "p50 ms",
-        "p99 ms",
-      ],
+      columns: FANOUT_COLUMNS,
       rows,
       notes: [
         `Each rate runs ${scenario.stepMs / 1000} s; publishes are form POSTs over 64 keep-alive connections; latency is publish-to-receive, measured by the subscriber processes.`,

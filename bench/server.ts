@@ -17,7 +17,13 @@ import { join } from "node:path";
 import { RedisServer } from "../packages/redis/test/support/redis-server.js";
 import { startPostApp } from "./hub/post-app.js";
 import { startSsekitHub } from "./hub/ssekit-target.js";
-import { type FanoutScenario, fanoutRow, fanout as hubFanout, type StepResult } from "./hub.js";
+import {
+  FANOUT_COLUMNS,
+  type FanoutScenario,
+  fanoutRow,
+  fanout as hubFanout,
+  type StepResult,
+} from "./hub.js";
 import { H2Pool } from "./loadgen/h2-pool.js";
 import { LoadPool, quantile } from "./loadgen/pool.js";
 import { hardFileLimit, Target, type TargetKind } from "./loadgen/target.js";
@@ -354,15 +360,7 @@ export async function postTable(quick: boolean): Promise<Table> {
   const hubP99 = p99At(HUB);
   return {
     title: `Published by HTTP POST: ${subscribers.toLocaleString("en-US")} subscribers, ${POST_DATA_BYTES}-byte JSON updates`,
-    columns: [
-      "server",
-      "publishes/s offered",
-      "publishes/s acked",
-      "delivered events/s",
-      "delivered",
-      "p50 ms",
-      "p99 ms",
-    ],
+    columns: FANOUT_COLUMNS,
     rows,
     notes: [
       `Most delivered (> 99% of updates to every subscriber): ${APP} ${describe(app)}, ${HUB} ${describe(hub)}; ${APP} / hub: ${ratio} (issue 16 target at least 0.9x). p99 at ${lowest} publishes/s: ${APP} ${appP99?.toFixed(0) ?? "n/a"} ms, hub ${hubP99?.toFixed(0) ?? "n/a"} ms.`,

@@ -9,11 +9,10 @@
  * is that server; imported, `startFormServer` runs it as a benchmark `Target`.
  */
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { Agent, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
-import { spawnWithFileLimit } from "./subscribers.js";
+import { startChildServer, stopChild } from "./child-server.js";
 import { httpPost, type Target } from "./target.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -62,33 +61,11 @@ export async function startFormServer(
   name = "bare node:http form server",
   nodeFlags: readonly string[] = [],
 ): Promise<Target> {
-  const child = spawnWithFileLimit([
-    process.execPath,
-    ...nodeFlags,
-    "--conditions=ssekit-source",
-    "--import",
-    "tsx",
-    SCRIPT,
-  ]);
-  let output = "";
-  const url = await new Promise<URL>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      const match = /listening on (\S+)/.exec(output);
-      if (match?.[1]) {
-        child.stdout?.off("data", onData);
-        child.stdout?.resume();
-        resolve(new URL(match[1]));
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`form server exited (${code}) before listening:\n${output}`)),
-    );
-  });
+  const { child, url } = await startChildServer(
+    [process.execPath, ...nodeFlags, "--conditions=ssekit-source", "--import", "tsx", SCRIPT],
+    /listening on (\S+)/,
+    "form server",
+  );
   const host = url.hostname;
   const port = Number(url.port);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -111,13 +88,7 @@ export async function startFormServer(
     pids: () => (child.pid === undefined ? [] : [child.pid]),
     async stop() {
       agent.destroy();
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child);
     },
   };
 }

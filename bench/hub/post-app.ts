@@ -7,11 +7,10 @@
  * subscriber processes and the same publisher measure it and the hub side by side. Run as a
  * script it is that app; imported, `startPostApp` starts it.
  */
-import { once } from "node:events";
 import { Agent, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createChannel, createSession } from "ssekit/server";
-import { spawnWithFileLimit } from "./subscribers.js";
+import { startChildServer, stopChild } from "./child-server.js";
 import { httpPost, type Target } from "./target.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -55,31 +54,11 @@ export async function startPostApp(
   name = "ssekit/server app",
   nodeFlags: readonly string[] = [],
 ): Promise<Target> {
-  const child = spawnWithFileLimit([
-    process.execPath,
-    ...nodeFlags,
-    "--conditions=ssekit-source",
-    "--import",
-    "tsx",
-    SCRIPT,
-  ]);
-  let output = "";
-  const url = await new Promise<URL>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      const match = /listening on (\S+)/.exec(output);
-      if (match?.[1]) {
-        child.stdout?.off("data", onData);
-        child.stdout?.resume();
-        resolve(new URL(match[1]));
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.once("exit", (code) => reject(new Error(`post app exited (${code}) before listening:\n${output}`)));
-  });
+  const { child, url } = await startChildServer(
+    [process.execPath, ...nodeFlags, "--conditions=ssekit-source", "--import", "tsx", SCRIPT],
+    /listening on (\S+)/,
+    "post app",
+  );
   const host = url.hostname;
   const port = Number(url.port);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -95,13 +74,7 @@ export async function startPostApp(
     pids: () => (child.pid === undefined ? [] : [child.pid]),
     async stop() {
       agent.destroy();
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child);
     },
   };
 }
