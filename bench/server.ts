@@ -7,10 +7,23 @@
  * connections, so the open-file limit does not cap them): sessions open, errors, every broadcast
  * received in order, memory per session. Then the same fan-out with the channel on a Redis bus
  * (`createChannel({ bus: redisChannelBus(...) })`, a real redis-server started for it) against the
- * in-process channel, in the same run. `--quick`: a few hundred connections (a few thousand
- * HTTP/2 streams) for a few seconds.
+ * in-process channel, in the same run. Then an app on ssekit/server that broadcasts what it is
+ * POSTed (100-byte JSON) against the hub, with the same publisher and subscribers. `--quick`: a few
+ * hundred connections (a few thousand HTTP/2 streams) for a few seconds.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { RedisServer } from "../packages/redis/test/support/redis-server.js";
+import { startPostApp } from "./hub/post-app.js";
+import { startSsekitHub } from "./hub/ssekit-target.js";
+import {
+  FANOUT_COLUMNS,
+  type FanoutScenario,
+  fanoutRow,
+  fanout as hubFanout,
+  type StepResult,
+} from "./hub.js";
 import { H2Pool } from "./loadgen/h2-pool.js";
 import { LoadPool, quantile } from "./loadgen/pool.js";
 import { hardFileLimit, Target, type TargetKind } from "./loadgen/target.js";
@@ -287,6 +300,78 @@ export async function busTable(quick: boolean, subscribers: number): Promise<Tab
   };
 }
 
+/** The bytes of each update's data in the publish-by-request scenario. */
+const POST_DATA_BYTES = 100;
+
+/**
+ * The "published by HTTP POST" table: an app on ssekit/server (bench/hub/post-app.ts: node:http,
+ * `createChannel`, a POST handler that reads a JSON body and broadcasts it) and the hub
+ * (`ssekit hub` on SQLite, POST /.well-known/mercure with the same JSON as its `data` field), one
+ * after the other, each with the same subscriber processes and the same publisher (the hub
+ * section's fan-out, bench/hub.ts), at increasing publish rates.
+ */
+export async function postTable(quick: boolean): Promise<Table> {
+  const subscribers = quick ? 300 : 10_000;
+  const scenario: FanoutScenario = {
+    title: "published by POST",
+    subscribers,
+    topics: 1,
+    rates: quick ? [20, 100] : [5, 10, 20, 30, 40, 60],
+    stepMs: quick ? 1_500 : 4_000,
+    dataBytes: POST_DATA_BYTES,
+  };
+  const dir = mkdtempSync(join(tmpdir(), "ssekit-bench-server-post-"));
+  const APP = "ssekit/server app";
+  const HUB = "ssekit hub, SQLite";
+  const results = new Map<string, StepResult[]>();
+  const notes: string[] = [];
+  try {
+    for (const [name, start] of [
+      [APP, () => startPostApp(APP)],
+      [HUB, () => startSsekitHub({ name: HUB, store: `sqlite:${join(dir, "hub.db")}` })],
+    ] as const) {
+      const steps = await hubFanout(start, scenario);
+      if (typeof steps === "string") notes.push(`${name} skipped: ${steps}`);
+      else results.set(name, steps);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = [...results].flatMap(([name, steps]) => steps.map((step) => fanoutRow(name, step)));
+  // What each one delivers at most (every update to every subscriber, however late), and its
+  // latency at the lowest rate, where neither is saturated.
+  const peakOf = (name: string) =>
+    (results.get(name) ?? [])
+      .filter((s) => s.deliveredShare > 0.99)
+      .sort((a, b) => b.deliveredPerSecond - a.deliveredPerSecond)[0];
+  const app = peakOf(APP);
+  const hub = peakOf(HUB);
+  const ratio =
+    app !== undefined && hub !== undefined && hub.deliveredPerSecond > 0
+      ? `${(app.deliveredPerSecond / hub.deliveredPerSecond).toFixed(2)}x`
+      : "n/a";
+  const describe = (step: StepResult | undefined) =>
+    step === undefined
+      ? "none"
+      : `${Math.round(step.deliveredPerSecond).toLocaleString("en-US")} events/s (at ${step.rate} publishes/s, p99 ${step.p99.toFixed(0)} ms)`;
+  const lowest = scenario.rates[0] ?? 0;
+  const p99At = (name: string) => results.get(name)?.find((s) => s.rate === lowest)?.p99;
+  const appP99 = p99At(APP);
+  const hubP99 = p99At(HUB);
+  return {
+    title: `Published by HTTP POST: ${subscribers.toLocaleString("en-US")} subscribers, ${POST_DATA_BYTES}-byte JSON updates`,
+    columns: FANOUT_COLUMNS,
+    rows,
+    notes: [
+      `Most delivered (> 99% of updates to every subscriber): ${APP} ${describe(app)}, ${HUB} ${describe(hub)}; ${APP} / hub: ${ratio} (issue 16 target at least 0.9x). p99 at ${lowest} publishes/s: ${APP} ${appP99?.toFixed(0) ?? "n/a"} ms, hub ${hubP99?.toFixed(0) ?? "n/a"} ms.`,
+      "A rate stops the series once p99 passes 2 s or less than half is delivered.",
+      `Every update is published by an HTTP POST from the bench process (node:http, 64 keep-alive connections) and is a ${POST_DATA_BYTES}-byte JSON object carrying its publish time: to the app as its JSON body (\`POST /publish\`: read, \`JSON.parse\`d, \`channel.broadcast({ data })\`, 204), to the hub as the \`data\` field of a Mercure form with a publisher JWT. Subscribers are raw TCP connections in separate processes (bench/hub/subscribers.ts), as in the hub section; latency is publish-to-receive. Each rate runs ${scenario.stepMs / 1000} s.`,
+      "The fan-out table above broadcasts from a timer inside the server process (several 17-byte events per tick); here each update arrives in its own request, as in an app whose backend POSTs events to it.",
+      ...notes,
+    ],
+  };
+}
+
 export async function run(options: BenchOptions): Promise<Section> {
   const idleConnections = options.quick ? 300 : 10_000;
   const subscribers = options.quick ? 300 : 10_000;
@@ -367,5 +452,6 @@ export async function run(options: BenchOptions): Promise<Section> {
     },
   ];
   tables.push(await busTable(options.quick, subscribers));
+  tables.push(await postTable(options.quick));
   return { name: "server", tables };
 }

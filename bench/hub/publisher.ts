@@ -1,7 +1,8 @@
 /**
  * Publishes at a fixed rate for a fixed time, round-robin over topics, with a bound on requests in
  * flight (a server that cannot keep up makes the publisher fall behind, not queue without end).
- * Each update's data is its publish wall-clock time, which subscribers turn into latency.
+ * Each update's data is its publish wall-clock time, which subscribers turn into latency, or a JSON
+ * object of a given size that carries it first (`jsonPayload`).
  */
 import { wallClockMs } from "./histogram.js";
 import type { Target } from "./target.js";
@@ -13,12 +14,24 @@ export interface PublishResult {
   readonly firstError?: string;
 }
 
+/**
+ * Data of `bytes` characters (at least the JSON around the time): `{"sent":TIME,"text":"xx..."}`,
+ * the publish wall-clock time first, where the subscriber processes read it.
+ */
+export function jsonPayload(bytes: number): (sent: string) => string {
+  return (sent) => {
+    const head = `{"sent":${sent},"text":"`;
+    return `${head}${"x".repeat(Math.max(0, bytes - head.length - 2))}"}`;
+  };
+}
+
 export async function publishAtRate(
   target: Target,
   topics: readonly string[],
   perSecond: number,
   durationMs: number,
   maxInFlight = 64,
+  dataOf: (sent: string) => string = (sent) => sent,
 ): Promise<PublishResult> {
   const start = performance.now();
   let sent = 0;
@@ -37,7 +50,7 @@ export async function publishAtRate(
       sent++;
       inFlight++;
       const p = target
-        .publish(topic, wallClockMs().toFixed(3))
+        .publish(topic, dataOf(wallClockMs().toFixed(3)))
         .then(
           () => {
             acknowledged++;

@@ -3,12 +3,11 @@
  * anonymous subscribers; HTTPS with HTTP/2 when given a certificate) in a child process with the
  * open-file limit raised, and publishes to it over keep-alive HTTP(S) with a publisher JWT. Not responsible for measuring.
  */
-import { once } from "node:events";
 import { Agent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
-import { spawnWithFileLimit } from "./subscribers.js";
+import { startChildServer, stopChild } from "./child-server.js";
 import { httpPost, type Target } from "./target.js";
 
 const CLI = fileURLToPath(new URL("../../packages/hub/src/cli.ts", import.meta.url));
@@ -29,52 +28,40 @@ export interface SsekitHubOptions {
   readonly name?: string;
   /** More `ssekit hub` flags, such as `--history-max-events 200000`. */
   readonly flags?: readonly string[];
+  /** Flags for node itself, such as `--cpu-prof` to profile the hub. Default: none. */
+  readonly nodeFlags?: readonly string[];
 }
 
 export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Target> {
   const tls =
     options.tls === undefined ? [] : ["--tls-cert", options.tls.certPath, "--tls-key", options.tls.keyPath];
-  const child = spawnWithFileLimit([
-    process.execPath,
-    "--conditions=ssekit-source",
-    "--import",
-    "tsx",
-    CLI,
-    "hub",
-    "--port",
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--store",
-    options.store ?? "memory",
-    ...(options.workers === undefined ? [] : ["--workers", String(options.workers)]),
-    "--jwt-key",
-    KEY,
-    "--anonymous",
-    "--log-level",
-    "error",
-    ...tls,
-    ...(options.flags ?? []),
-  ]);
-  let output = "";
-  const url = await new Promise<URL>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      const match = /ssekit hub listening on (\S+)/.exec(output);
-      if (match?.[1]) {
-        child.stdout?.off("data", onData);
-        child.stdout?.resume();
-        resolve(new URL(match[1]));
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`ssekit hub exited (${code}) before listening:\n${output}`)),
-    );
-  });
+  const { child, url } = await startChildServer(
+    [
+      process.execPath,
+      ...(options.nodeFlags ?? []),
+      "--conditions=ssekit-source",
+      "--import",
+      "tsx",
+      CLI,
+      "hub",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--store",
+      options.store ?? "memory",
+      ...(options.workers === undefined ? [] : ["--workers", String(options.workers)]),
+      "--jwt-key",
+      KEY,
+      "--anonymous",
+      "--log-level",
+      "error",
+      ...tls,
+      ...(options.flags ?? []),
+    ],
+    /ssekit hub listening on (\S+)/,
+    "ssekit hub",
+  );
   const token = await new SignJWT({ mercure: { publish: ["*"] } })
     .setProtectedHeader({ alg: "HS256" })
     .sign(new TextEncoder().encode(KEY));
@@ -105,13 +92,7 @@ export async function startSsekitHub(options: SsekitHubOptions = {}): Promise<Ta
     pids: () => (child.pid === undefined ? [] : [child.pid]),
     async stop() {
       agent.destroy();
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child);
     },
   };
 }

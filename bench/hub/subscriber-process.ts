@@ -2,8 +2,9 @@
  * A subscriber process for the hub benchmark: holds thousands of raw TCP connections, each one
  * an HTTP/1.1 `text/event-stream` GET, decodes chunked framing and `data:` lines with as little
  * work as possible, and records publish-to-receive latency (the data is the publish wall-clock
- * time in ms) into a histogram. Driven by its parent over IPC (subscriber-protocol.ts). Not a
- * full SSE parser: it relies on the benchmark's own one-line data.
+ * time in ms, alone or as the first number of a one-line JSON object) into a histogram. Driven by
+ * its parent over IPC (subscriber-protocol.ts). Not a full SSE parser: it relies on the benchmark's
+ * own one-line data.
  */
 import { connect, type Socket } from "node:net";
 import { bucketOf, createHistogram, wallClockMs } from "./histogram.js";
@@ -31,7 +32,10 @@ class Connection {
   chunkLeft = -1;
   chunkSize = 0;
   skip = 0;
-  /** SSE line: index into "data:" while matching, 5 in the value, 6 when the line is ignored. */
+  /**
+   * SSE line: index into "data:" while matching, 5 in the value until its first number has been
+   * read, 6 when the line is ignored, 7 once its number has been read.
+   */
   match = 0;
   whole = 0;
   fraction = 0;
@@ -71,7 +75,7 @@ class Connection {
 
   private sse(byte: number): void {
     if (byte === LF || byte === CR) {
-      if (this.match === 5 && this.digits > 0) {
+      if ((this.match === 5 || this.match === 7) && this.digits > 0) {
         events++;
         const index = bucketOf(wallClockMs() - (this.whole + this.fraction));
         histogram[index] = (histogram[index] ?? 0) + 1;
@@ -93,11 +97,13 @@ class Connection {
           this.fraction += (byte - 48) * this.scale;
           this.scale /= 10;
         }
-      } else if (byte === 46 && this.scale === 1) {
+      } else if (byte === 46 && this.scale === 1 && this.digits > 0) {
         this.scale = 0.1;
-      } else if (!(byte === 32 && this.digits === 0)) {
-        this.match = 6;
+      } else if (this.digits > 0) {
+        // The number is read (the rest of a JSON object follows); the line ends later.
+        this.match = 7;
       }
+      // Before the first digit: a space, or the JSON up to the number (`{"sent":`), is skipped.
     }
   }
 }

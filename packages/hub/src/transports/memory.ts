@@ -1,6 +1,11 @@
 /**
  * The in-memory history store: an array in sequence order with an id index, for tests and
  * ephemeral hubs. Lost when the process ends. Not responsible for persistence.
+ *
+ * Appends are taken in batches as the SQLite store commits them: those made in one turn of the
+ * event loop are stored together at its end (`setImmediate`) and resolve then, in call order. So
+ * the publishes read in one turn are answered together too, one burst of writes, instead of one
+ * write between each request's work, which wakes the publisher's process once per answer.
  */
 import {
   type AfterResult,
@@ -13,24 +18,50 @@ import {
   withinBytes,
 } from "./transport.js";
 
+/** An append waiting for the end of the turn. */
+interface Pending {
+  readonly update: Update;
+  readonly resolve: (stored: StoredUpdate) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export class MemoryStore implements Store {
   #log: StoredUpdate[] = [];
   /** Sequence number -> index is `seq - #firstSeq` because memory sequences are contiguous. */
   #ids = new Map<string, number>();
   #nextSeq = 1;
+  /** Appends of this turn of the event loop, stored together by `#flush`. */
+  #batch: Pending[] = [];
+  readonly #flushBatch = () => this.#flush();
 
   constructor(readonly limits: HistoryLimits) {}
 
-  async append(update: Update): Promise<StoredUpdate> {
-    const taken = this.#ids.get(update.id);
-    if (taken !== undefined) throw new DuplicateIdError(update.id, this.#log[this.#indexOf(taken)]);
-    const stored = storedUpdate(update, this.#nextSeq++, Date.now());
-    this.#log.push(stored);
-    this.#ids.set(stored.id, stored.seq);
+  append(update: Update): Promise<StoredUpdate> {
+    return new Promise((resolve, reject) => {
+      if (this.#batch.push({ update, resolve, reject }) === 1) setImmediate(this.#flushBatch);
+    });
+  }
+
+  /** Stores the batch in call order and settles each append (a duplicate id fails only its own). */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    const time = Date.now();
+    for (const { update, resolve, reject } of batch) {
+      const taken = this.#ids.get(update.id);
+      if (taken !== undefined) {
+        reject(new DuplicateIdError(update.id, this.#log[this.#indexOf(taken)]));
+        continue;
+      }
+      const stored = storedUpdate(update, this.#nextSeq++, time);
+      this.#log.push(stored);
+      this.#ids.set(stored.id, stored.seq);
+      resolve(stored);
+    }
     // Keep the count bound without waiting for the background prune, in bulk to stay O(1) amortized.
     if (this.#log.length > this.limits.maxEvents + Math.max(16, this.limits.maxEvents >> 4))
       this.#pruneCount();
-    return stored;
   }
 
   #indexOf(seq: number): number {
@@ -84,5 +115,7 @@ export class MemoryStore implements Store {
     return removed;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#flush();
+  }
 }

@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { FormEncodingError, parseForm } from "../../src/http/form.js";
+import { FormEncodingError, formFields, parseForm } from "../../src/http/form.js";
+
+const PIECES = ["a", "=", "&", "+", "%", "%2", "%41", "%zz", "%C3%A9", "%C3", "%FF", "%E2%9C%93", "é"];
+
+/** `formFields`' answer as URLSearchParams entries, for comparison. */
+const entriesOf = (text: string) => formFields(text, "form field").map(({ name, value }) => [name, value]);
 
 describe("strict form decoding", () => {
   test("what URLSearchParams encodes, from any strings, decodes to the same fields (property)", () => {
@@ -18,21 +23,7 @@ describe("strict form decoding", () => {
   });
 
   test("on any text it either agrees with URLSearchParams or refuses with a FormEncodingError (property)", () => {
-    const piece = fc.constantFrom(
-      "a",
-      "=",
-      "&",
-      "+",
-      "%",
-      "%2",
-      "%41",
-      "%zz",
-      "%C3%A9",
-      "%C3",
-      "%FF",
-      "%E2%9C%93",
-      "é",
-    );
+    const piece = fc.constantFrom(...PIECES);
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
         const text = pieces.join("");
@@ -48,5 +39,48 @@ describe("strict form decoding", () => {
         for (const [name, value] of parsed) assert.equal(`${name}${value}`.includes("\uFFFD"), false, text);
       }),
     );
+  });
+
+  test("formFields: what URLSearchParams encodes decodes to the same fields, in order (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" }))),
+        (entries) => {
+          const text = new URLSearchParams(entries).toString();
+          assert.deepEqual(entriesOf(text), [...new URLSearchParams(text)]);
+        },
+      ),
+    );
+  });
+
+  test("formFields: on any text it refuses exactly what parseForm refuses, with the same message, else agrees with URLSearchParams (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }), (pieces) => {
+        const text = pieces.join("");
+        let expected: unknown;
+        try {
+          parseForm(text, "form field");
+        } catch (error) {
+          expected = error;
+        }
+        if (expected === undefined) {
+          assert.deepEqual(entriesOf(text), [...new URLSearchParams(text)]);
+          return;
+        }
+        assert.ok(expected instanceof FormEncodingError);
+        assert.throws(() => formFields(text, "form field"), {
+          name: "FormEncodingError",
+          message: expected.message,
+        });
+      }),
+    );
+  });
+
+  test("formFields: empty pairs are skipped, a pair without = has an empty value, + is a space", () => {
+    assert.deepEqual(formFields("&&topic=a+b&&private&data=%2B=x&", "form field"), [
+      { name: "topic", value: "a b" },
+      { name: "private", value: "" },
+      { name: "data", value: "+=x" },
+    ]);
   });
 });
