@@ -3,7 +3,6 @@
  * broker, routes each request to its handler (routes/), and shuts down gracefully. Not responsible
  * for what a route does (routes/), delivery (broker/) or storage (transports/).
  */
-import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import type { Socket } from "node:net";
@@ -13,7 +12,7 @@ import type { Subscriber, SubscriberHost } from "../broker/subscriber.js";
 import { type HubConfig, type HubConfigInput, resolveConfig } from "../config.js";
 import { AuthError } from "../domain/auth.js";
 import { SUBSCRIPTIONS_PATH } from "../domain/subscription.js";
-import type { StoredUpdate, Update } from "../domain/update.js";
+import { newEventId, type StoredUpdate, type Update } from "../domain/update.js";
 import {
   answerClientError,
   commonHeaders,
@@ -277,7 +276,7 @@ class HubImpl implements Hub {
     const { id, ...rest } = input;
     return appendUpdate(this.#context, {
       ...rest,
-      id: id ?? `urn:uuid:${randomUUID()}`,
+      id: id ?? newEventId(),
       private: input.private ?? false,
     });
   }

@@ -281,6 +281,7 @@ export function createSession<M extends EventMap = EventMap>(
   res.on("close", onResponseClose);
   if (res.destroyed || req.destroyed) session.clientClosed();
   // Outside node:http's parser callback, and after the app's own listeners of this turn.
-  else if (options.detach && (sink instanceof DirectChunkedSink || http2)) setImmediate(detachSession, req, res, sink);
+  else if (options.detach && (sink instanceof DirectChunkedSink || http2))
+    setImmediate(detachSession, req, res, sink);
   return session;
 }
