@@ -4,10 +4,10 @@
  * subscribers on their own topics, publishing over HTTP at increasing rates: delivered events/s
  * and publish-to-receive latency (p50/p99). Then each server's publish capacity with no
  * subscribers (raw-socket closed loop, capacity.ts), and resident memory per idle subscriber with as many
- * HTTP/1.1 connections as the open-file limit allows; then 50,000 subscribers of one topic on one
+ * HTTP/1.1 connections as the open-file limit allows; then 100,000 subscribers of one topic on one
  * hub process over HTTP/2 streams (TLS, a few hundred connections), each checked to receive every
  * update in order. `--quick`: a few hundred subscribers (a few thousand HTTP/2 streams) for a few
- * seconds. Targets: 50,000 concurrent subscribers in one process; delivered events/s at least
+ * seconds. Targets: 100,000 concurrent subscribers in one process; delivered events/s at least
  * Nchan's at p99 under 100 ms.
  */
 
@@ -371,7 +371,7 @@ export async function capacityTable(quick: boolean): Promise<Table> {
 export async function run(options: BenchOptions): Promise<Section> {
   const quick = options.quick;
   const limit = hardFileLimit();
-  const idleTarget = quick ? 500 : 50_000;
+  const idleTarget = quick ? 500 : 100_000;
   const idleCount = Math.min(idleTarget, limit - 1_000);
   const scenarios: FanoutScenario[] = quick
     ? [
@@ -472,7 +472,7 @@ export async function run(options: BenchOptions): Promise<Section> {
       `Over HTTP/1.1 each subscriber is one connection: this machine's hard limit on open files per process is ${limit.toLocaleString("en-US")} (ulimit -Hn), so ${idleCount.toLocaleString("en-US")} were opened here; the target of ${idleTarget.toLocaleString("en-US")} subscribers in one process is met over HTTP/2 in the next table.`,
     );
   }
-  const h2Connections = quick ? 10 : 100;
+  const h2Connections = quick ? 10 : 200;
   const h2Streams = quick ? 300 : 500;
   const h2Updates = 5;
   // The hub advertises 1,000 streams per connection; Nchan is given the same (nginx's default is 128).
@@ -490,6 +490,12 @@ export async function run(options: BenchOptions): Promise<Section> {
       if (result.firstError !== undefined) h2Notes.push(`${server.name}: first error "${result.firstError}"`);
     }
   }
+  const ourKib = memoryRows.find((r) => r[0] === "ssekit hub")?.[4];
+  const theirKib = memoryRows.find((r) => r[0] === "Nchan")?.[4];
+  if (typeof ourKib === "number" && typeof theirKib === "number" && theirKib > 0)
+    memoryNotes.unshift(
+      `Memory per idle subscriber, ssekit hub / Nchan: ${(ourKib / theirKib).toFixed(2)}x.`,
+    );
   tables.push({
     title: "Memory per idle subscriber (each on its own topic)",
     columns: ["server", "subscribers open", "RSS before MiB", "RSS after MiB", "KiB per subscriber"],
