@@ -15,12 +15,14 @@ export interface HubCore {
 }
 
 export async function loadHubCore(): Promise<HubCore> {
-  // The core links the SQLite store, whose driver is an optional native dependency: say what to install.
-  checkSqliteDriver();
   const { resolveConfig, ConfigError, createHub } = await import("../index.js");
   return {
     resolveConfig,
-    createHub,
+    createHub: (config) => {
+      // The SQLite store's driver is an optional native dependency: say what to install.
+      if (config.transport === undefined && config.store.kind === "sqlite") checkSqliteDriver();
+      return createHub(config);
+    },
     configErrorSetting: (error) => (error instanceof ConfigError ? error.setting : undefined),
   };
 }

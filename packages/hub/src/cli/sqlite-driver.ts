@@ -1,9 +1,9 @@
 /**
- * Checks, before the hub core loads, that better-sqlite3 (the SQLite store's driver, a native
+ * Checks, before a hub on the SQLite store starts, that better-sqlite3 (its driver, a native
  * addon) is installed and built. It is an optional dependency: on a machine without a C++
  * toolchain its build fails and npm goes on without it, so `npm install` still succeeds; then
- * `ssekit hub` says what to install instead of failing on a missing module. Not responsible for
- * opening the store (stores/sqlite.ts).
+ * `ssekit hub` says what to install instead of failing on a missing module, and a hub on another
+ * store runs without it. Not responsible for opening the store (transports/sqlite.ts).
  */
 import { createRequire } from "node:module";
 import { CliRuntimeError } from "./errors.js";
@@ -24,7 +24,7 @@ export function checkSqliteDriver(from: string | URL = import.meta.url): void {
     const reason = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     throw new CliRuntimeError(
       "SQLITE_DRIVER",
-      `ssekit hub: better-sqlite3, the hub's SQLite driver, is not installed or not built for Node ${process.version} (${reason}); the hub loads it whatever --store says. ${HOW_TO_BUILD}`,
+      `ssekit hub: better-sqlite3, the hub's SQLite driver, is not installed or not built for Node ${process.version} (${reason}); it is needed for the SQLite store (the default; --store memory or redis://... run without it). ${HOW_TO_BUILD}`,
     );
   }
 }

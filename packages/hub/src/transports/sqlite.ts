@@ -12,8 +12,9 @@
  * Not responsible for fan-out or authorization.
  */
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { Checkpointer, type CheckpointResult } from "./checkpointer.js";
 import {
   type AfterResult,
@@ -24,6 +25,15 @@ import {
   storedUpdate,
   type Update,
 } from "./transport.js";
+
+/**
+ * better-sqlite3 is an optional dependency (a native addon npm leaves out where it cannot build):
+ * loaded when a SQLite store is opened, so a hub on another store starts without it.
+ */
+function openDatabase(path: string): Database.Database {
+  const Driver = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+  return new Driver(path);
+}
 
 interface Row {
   readonly seq: number;
@@ -95,7 +105,7 @@ export class SqliteStore implements Store {
     this.limits = options;
     if (options.path !== ":memory:" && options.path !== "")
       mkdirSync(dirname(options.path), { recursive: true });
-    this.#db = new Database(options.path);
+    this.#db = openDatabase(options.path);
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     this.#db.pragma("busy_timeout = 5000");

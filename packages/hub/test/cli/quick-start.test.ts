@@ -129,7 +129,7 @@ test(
 );
 
 test(
-  "where npm left out better-sqlite3 (it could not build), npm start says what to install",
+  "where npm left out better-sqlite3 (it could not build), npm start says what to install and a hub on the memory store runs",
   { timeout: 60_000 },
   async () => {
     // What npm does when an optional dependency's build fails: it removes the package and goes on.
@@ -139,5 +139,20 @@ test(
     assert.match(start.stderr, /ssekit hub: better-sqlite3, the hub's SQLite driver, is not installed/);
     assert.match(start.stderr, /build-essential python3/);
     assert.doesNotMatch(start.stderr, /node-gyp|\n\s+at /);
+    // Only the SQLite store needs it: a hub on the memory store starts and streams.
+    const port = await freePort();
+    const memory = run("npx", ["ssekit", "hub", "--store", "memory", "--anonymous", "--port", String(port)]);
+    await memory.waitFor(/ssekit hub listening on/);
+    // npx runs the hub as its child: stop the hub itself, by the pid in its log line.
+    const pid = Number((await memory.waitFor(/"pid":(\d+)/))[1]);
+    const controller = new AbortController();
+    const stream = await fetch(`http://127.0.0.1:${port}/.well-known/mercure?topic=/no-sqlite`, {
+      signal: controller.signal,
+    });
+    assert.equal(stream.status, 200);
+    assert.equal(stream.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    controller.abort();
+    process.kill(pid, "SIGTERM");
+    assert.equal(await memory.exited(), 0);
   },
 );
