@@ -18,6 +18,7 @@ import { startSsekitHub } from "./hub/ssekit-target.js";
 import { treeRssBytes } from "./hub/target.js";
 import {
   capacity,
+  FANOUT_COLUMNS,
   type FanoutScenario,
   fanout,
   fanoutRow,
@@ -109,15 +110,7 @@ export async function run(options: BenchOptions): Promise<Section> {
       (at("1 process, Redis", 100)?.p50 ?? Number.NaN) - (at("1 process, SQLite", 100)?.p50 ?? Number.NaN);
     tables.push({
       title: `Fan-out: ${scenario.subscribers.toLocaleString("en-US")} subscribers of one topic`,
-      columns: [
-        "hub",
-        "publishes/s offered",
-        "publishes/s acked",
-        "delivered events/s",
-        "delivered",
-        "p50 ms",
-        "p99 ms",
-      ],
+      columns: ["hub", ...FANOUT_COLUMNS.slice(1)],
       rows: fanoutRows,
       notes: [
         `Each rate runs ${scenario.stepMs / 1000} s; subscribers are raw TCP connections in separate load-generator processes on the same 2 cores as the hubs and Redis; latency is publish-to-receive.`,

@@ -14,6 +14,20 @@ import { activeHeartbeatTimers } from "../../src/server/heartbeat.js";
 import { type CloseReason, createSession, createWebSession, type Session } from "../../src/server/index.js";
 import { Collected, listen, RawClient } from "./support.js";
 
+/** `curl -sN url`: what it printed so far, and its exit code once it has exited. */
+function curlStream(url: string) {
+  const child = spawn("curl", ["-sN", url], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  return {
+    exited: new Promise<number | null>((resolve) => child.on("exit", resolve)),
+    output: () => out,
+    kill: () => child.kill(),
+  };
+}
+
 type Prices = { price: { symbol: string; p: number }; note: string };
 
 describe("Node session", () => {
@@ -133,20 +147,15 @@ describe("Node session", () => {
   test("close({ retry }) sends the retry hint and ends the stream; curl -N sees it all", async () => {
     const { url } = await serverP;
     const before = sessions.items.length;
-    const curl = spawn("curl", ["-sN", `${url}/`], { stdio: ["ignore", "pipe", "inherit"] });
+    const curl = curlStream(`${url}/`);
     try {
-      let out = "";
-      curl.stdout.on("data", (c: Buffer) => {
-        out += c.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => curl.on("exit", resolve));
       const [session] = (await sessions.until(before + 1)).slice(before);
       assert.ok(session);
       session.send("note", "hello", { id: "1" });
       session.comment("bye");
       session.close({ retry: 5000 });
-      assert.equal(await exited, 0);
-      assert.equal(out, ':\n\nevent: note\nid: 1\ndata: "hello"\n\n: bye\n\nretry: 5000\n\n');
+      assert.equal(await curl.exited, 0);
+      assert.equal(curl.output(), ':\n\nevent: note\nid: 1\ndata: "hello"\n\n: bye\n\nretry: 5000\n\n');
       assert.equal(await session.closed, "server");
     } finally {
       curl.kill();
@@ -195,21 +204,16 @@ describe("Node session with detach", () => {
   test("the stream goes on after the detach, and close({ retry }) ends it as a complete response for curl", async () => {
     const { url } = await serverP;
     const before = sessions.items.length;
-    const curl = spawn("curl", ["-sN", `${url}/`], { stdio: ["ignore", "pipe", "inherit"] });
+    const curl = curlStream(`${url}/`);
     try {
-      let out = "";
-      curl.stdout.on("data", (c: Buffer) => {
-        out += c.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => curl.on("exit", resolve));
       const [session] = (await sessions.until(before + 1)).slice(before);
       assert.ok(session);
       await turns(3);
       session.send("note", "after the detach", { id: "7" });
       session.close({ retry: 5000 });
       // curl exits 0 only on a chunked response ended by its last chunk.
-      assert.equal(await exited, 0);
-      assert.equal(out, ':\n\nevent: note\nid: 7\ndata: "after the detach"\n\nretry: 5000\n\n');
+      assert.equal(await curl.exited, 0);
+      assert.equal(curl.output(), ':\n\nevent: note\nid: 7\ndata: "after the detach"\n\nretry: 5000\n\n');
       assert.equal(await session.closed, "server");
     } finally {
       curl.kill();
