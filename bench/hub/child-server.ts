@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import type { Server } from "node:http";
 import { spawnWithFileLimit } from "./subscribers.js";
 
 /**
@@ -45,4 +46,17 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * The child's side: listens on a free loopback port and prints `<what> listening on <url>`, what
+ * `startChildServer` waits for; SIGTERM ends the process.
+ */
+export function listenInChild(server: Server, what: string): void {
+  server.listen(0, "127.0.0.1", 4096, () => {
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    console.log(`${what} listening on http://127.0.0.1:${port}`);
+  });
+  process.on("SIGTERM", () => process.exit(0));
 }

@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { Agent, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
-import { startChildServer, stopChild } from "./child-server.js";
+import { listenInChild, startChildServer, stopChild } from "./child-server.js";
 import { httpPost, type Target } from "./target.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -48,12 +48,7 @@ function serve(): void {
       res.end(id);
     });
   });
-  server.listen(0, "127.0.0.1", 4096, () => {
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
-    console.log(`form server listening on http://127.0.0.1:${port}`);
-  });
-  process.on("SIGTERM", () => process.exit(0));
+  listenInChild(server, "form server");
 }
 
 /** `nodeFlags`: flags for node itself, such as `--cpu-prof`. */

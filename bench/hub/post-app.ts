@@ -10,7 +10,7 @@
 import { Agent, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createChannel, createSession } from "ssekit/server";
-import { startChildServer, stopChild } from "./child-server.js";
+import { listenInChild, startChildServer, stopChild } from "./child-server.js";
 import { httpPost, type Target } from "./target.js";
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -41,12 +41,7 @@ function serve(): void {
     });
   });
   server.maxConnections = 100_000;
-  server.listen(0, "127.0.0.1", 4096, () => {
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
-    console.log(`post app listening on http://127.0.0.1:${port}`);
-  });
-  process.on("SIGTERM", () => process.exit(0));
+  listenInChild(server, "post app");
 }
 
 /** Starts the app; `publish(topic, data)` POSTs `data` (the topic is ignored: the app has one channel). */
