@@ -4,16 +4,19 @@
  * (tls-support.ts), a TCP proxy that can drop every connection to simulate a network outage, and
  * reading the hub's figures from /metrics. Not a test file itself.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../../../ssekit/test/support/browser.js";
+import { type HubProcess, startHub } from "./cli-process.js";
 
 /** The system Chromium, launched by the one launcher both packages' browser tests share. */
 export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
@@ -180,4 +183,36 @@ export function devHubArgs(dbPath: string, port = 0): string[] {
     "--log-level",
     "silent",
   ];
+}
+
+/**
+ * For the suite it is called in: a development hub (`devHubArgs`, SQLite in a temp folder named
+ * after `prefix`) and a browser, started before its tests and stopped after them. The getters
+ * throw when read before the suite started them.
+ */
+export function devHubAndBrowser(prefix: string): { readonly hub: HubProcess; readonly browser: Browser } {
+  let dir = "";
+  let hub: HubProcess | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    hub = await startHub(devHubArgs(join(dir, "hub.db")), { cwd: dir });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await hub?.kill("SIGTERM");
+    await hub?.kill();
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get hub() {
+      if (hub === undefined) throw new Error("the development hub is not started yet");
+      return hub;
+    },
+    get browser() {
+      if (browser === undefined) throw new Error("the browser is not launched yet");
+      return browser;
+    },
+  };
 }

@@ -1,32 +1,14 @@
 // The web console in Chromium against a real `ssekit hub --dev`: it subscribes, publishes from
 // its form with the development token, shows the event it published, and draws the hub's figures.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
-import { devHubArgs, launchBrowser, screenshot } from "../support/browser-support.js";
-import { type HubProcess, startHub } from "../support/cli-process.js";
+import { describe, test } from "node:test";
+import { devHubAndBrowser, screenshot } from "../support/browser-support.js";
 
 describe("web console", { timeout: 60_000 }, () => {
-  let dir = "";
-  let hub: HubProcess | undefined;
-  let browser: Browser | undefined;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "ssekit-ui-console-"));
-    hub = await startHub(devHubArgs(join(dir, "hub.db")), { cwd: dir });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await hub?.kill("SIGTERM");
-    await hub?.kill();
-    if (dir !== "") rmSync(dir, { recursive: true, force: true });
-  });
+  const started = devHubAndBrowser("ssekit-ui-console-");
 
   test("subscribes to a topic template, publishes from the form and shows the event it published", async () => {
-    assert.ok(hub && browser);
+    const { hub, browser } = started;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
       await page.goto(`${hub.url}/`);
@@ -53,7 +35,7 @@ describe("web console", { timeout: 60_000 }, () => {
   });
 
   test("shows the hub's live figures from /metrics, its own subscription included", async () => {
-    assert.ok(hub && browser);
+    const { hub, browser } = started;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
       await page.goto(`${hub.url}/`);

@@ -2,14 +2,9 @@
 // are drawn, and after a network drop (a proxy that cuts every connection and refuses new ones)
 // the page reconnects and catches up on the ticks it missed, with no gap.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { createParser } from "eventsource-parser";
-import type { Browser } from "playwright-core";
-import { devHubArgs, droppingProxy, launchBrowser, screenshot } from "../support/browser-support.js";
-import { type HubProcess, startHub } from "../support/cli-process.js";
+import { devHubAndBrowser, droppingProxy, screenshot } from "../support/browser-support.js";
 
 /** Counts ticks straight from the hub (not through the proxy), to know when some were missed. */
 function countTicks(mercure: string, signal: AbortSignal) {
@@ -44,23 +39,10 @@ function countTicks(mercure: string, signal: AbortSignal) {
 }
 
 describe("live chart demo", { timeout: 60_000 }, () => {
-  let dir = "";
-  let hub: HubProcess | undefined;
-  let browser: Browser | undefined;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "ssekit-ui-live-"));
-    hub = await startHub(devHubArgs(join(dir, "hub.db")), { cwd: dir });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await hub?.kill("SIGTERM");
-    await hub?.kill();
-    if (dir !== "") rmSync(dir, { recursive: true, force: true });
-  });
+  const started = devHubAndBrowser("ssekit-ui-live-");
 
   test("draws the ticker's points for every symbol", async () => {
-    assert.ok(hub && browser);
+    const { hub, browser } = started;
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
       await page.goto(`${hub.url}/demo/live`);
@@ -77,7 +59,7 @@ describe("live chart demo", { timeout: 60_000 }, () => {
   });
 
   test("reconnects after a network drop and catches up on the missed ticks without a gap", async () => {
-    assert.ok(hub && browser);
+    const { hub, browser } = started;
     const proxy = await droppingProxy(Number(new URL(hub.url).port));
     const stop = new AbortController();
     const page = await browser.newPage();
