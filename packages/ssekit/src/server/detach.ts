@@ -26,15 +26,15 @@ interface NodeParser {
  * They hold the server's per-connection state, which holds the request; the upgrade path removes
  * the same ones.
  */
-const SERVER_LISTENERS: Readonly<Record<string, readonly string[]>> = {
-  data: ["bound socketOnData"],
-  end: ["bound socketOnEnd"],
-  close: ["bound socketOnClose"],
-  drain: ["bound socketOnDrain"],
-  error: ["socketOnError"],
-  timeout: ["socketOnTimeout"],
-  resume: ["onSocketResume"],
-  pause: ["onSocketPause"],
+const SERVER_LISTENERS: Readonly<Record<string, string>> = {
+  data: "bound socketOnData",
+  end: "bound socketOnEnd",
+  close: "bound socketOnClose",
+  drain: "bound socketOnDrain",
+  error: "socketOnError",
+  timeout: "socketOnTimeout",
+  resume: "onSocketResume",
+  pause: "onSocketPause",
 };
 
 /** The parser's callback slots, named by numeric constants on its class (cleared as Node frees it). */
@@ -73,10 +73,9 @@ export function canDetach(req: IncomingMessage, res: ServerResponse): boolean {
   const pending = (res as { outputData?: unknown[] }).outputData;
   if (res.writableLength !== socket.writableLength || (pending !== undefined && pending.length > 0))
     return false;
-  for (const [event, names] of Object.entries(SERVER_LISTENERS)) {
+  for (const [event, name] of Object.entries(SERVER_LISTENERS)) {
     if (event === "timeout") continue; // only added when the server has a timeout
-    const present = socket.listeners(event).map((listener) => listener.name);
-    if (!names.some((name) => present.includes(name))) return false;
+    if (!socket.listeners(event).some((listener) => listener.name === name)) return false;
   }
   return true;
 }
@@ -93,10 +92,9 @@ export function canDetach(req: IncomingMessage, res: ServerResponse): boolean {
 export function detach(req: IncomingMessage, res: ServerResponse): Socket {
   const socket = req.socket as Socket;
   const parser = parserOf(socket);
-  for (const [event, names] of Object.entries(SERVER_LISTENERS)) {
+  for (const [event, name] of Object.entries(SERVER_LISTENERS)) {
     for (const listener of socket.listeners(event)) {
-      if (names.includes(listener.name))
-        socket.removeListener(event, listener as (...args: unknown[]) => void);
+      if (listener.name === name) socket.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   if (parser !== undefined) {

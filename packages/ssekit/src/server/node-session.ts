@@ -200,15 +200,14 @@ function detachSession(req: NodeRequest, res: NodeResponse, sink: DirectChunkedS
   let target: Socket | ServerHttp2Stream;
   if (sink instanceof DirectChunkedSink) {
     if (!canDetach(req as IncomingMessage, res as ServerResponse)) return;
-    res.removeListener("close", onResponseClose);
     target = detach(req as IncomingMessage, res as ServerResponse);
     sink.detached(target);
   } else {
     if (!("stream" in res) || !canDetachStream(req as Http2ServerRequest, res)) return;
-    res.removeListener("close", onResponseClose);
     target = detachStream(res);
     sink.detached(target);
   }
+  res.removeListener("close", onResponseClose);
   tagged[sessionOf] = undefined;
   (target as Tagged)[sessionOf] = session;
   target.on("close", onResponseClose);
