@@ -7,6 +7,7 @@
  * the publishes read in one turn are answered together too, one burst of writes, instead of one
  * write between each request's work, which wakes the publisher's process once per answer.
  */
+import { AppendBatch, type PendingAppend } from "./append-batch.js";
 import {
   type AfterResult,
   DuplicateIdError,
@@ -18,35 +19,22 @@ import {
   withinBytes,
 } from "./transport.js";
 
-/** An append waiting for the end of the turn. */
-interface Pending {
-  readonly update: Update;
-  readonly resolve: (stored: StoredUpdate) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 export class MemoryStore implements Store {
   #log: StoredUpdate[] = [];
   /** Sequence number -> index is `seq - #firstSeq` because memory sequences are contiguous. */
   #ids = new Map<string, number>();
   #nextSeq = 1;
-  /** Appends of this turn of the event loop, stored together by `#flush`. */
-  #batch: Pending[] = [];
-  readonly #flushBatch = () => this.#flush();
+  /** Appends of this turn of the event loop, stored together by `#store`. */
+  readonly #batch = new AppendBatch((batch) => this.#store(batch));
 
   constructor(readonly limits: HistoryLimits) {}
 
   append(update: Update): Promise<StoredUpdate> {
-    return new Promise((resolve, reject) => {
-      if (this.#batch.push({ update, resolve, reject }) === 1) setImmediate(this.#flushBatch);
-    });
+    return this.#batch.add(update);
   }
 
   /** Stores the batch in call order and settles each append (a duplicate id fails only its own). */
-  #flush(): void {
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
+  #store(batch: readonly PendingAppend[]): void {
     const time = Date.now();
     for (const { update, resolve, reject } of batch) {
       const taken = this.#ids.get(update.id);
@@ -116,6 +104,6 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.#flush();
+    this.#batch.flush();
   }
 }

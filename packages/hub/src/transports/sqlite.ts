@@ -15,6 +15,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type Database from "better-sqlite3";
+import { AppendBatch, type PendingAppend } from "./append-batch.js";
 import { Checkpointer, type CheckpointResult } from "./checkpointer.js";
 import {
   type AfterResult,
@@ -71,13 +72,6 @@ export interface SqliteStoreOptions extends HistoryLimits {
   readonly onCheckpoint?: (result: CheckpointResult) => void;
 }
 
-/** An append waiting for the commit of its batch. */
-interface Pending {
-  readonly update: Update;
-  readonly resolve: (stored: StoredUpdate) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /** The outcome of one row of a batch: its sequence number, or why it was refused. */
 type RowResult =
   | { readonly ok: true; readonly seq: number }
@@ -96,9 +90,9 @@ export class SqliteStore implements Store {
   readonly #pruneCount: Database.Statement<[number]>;
   readonly #pruneAge: Database.Statement<[number]>;
   readonly limits: HistoryLimits;
-  /** Appends of this turn of the event loop, committed together by `#flush`. */
-  #batch: Pending[] = [];
-  readonly #commit: (batch: readonly Pending[], time: number) => RowResult[];
+  /** Appends of this turn of the event loop, committed together by `#store`. */
+  readonly #batch = new AppendBatch((batch) => this.#store(batch));
+  readonly #commit: (batch: readonly PendingAppend[], time: number) => RowResult[];
   readonly #checkpointer: Checkpointer | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -149,7 +143,7 @@ export class SqliteStore implements Store {
         )
       : undefined;
     // One transaction per batch; a row refused by a constraint only undoes its own INSERT.
-    this.#commit = this.#db.transaction((batch: readonly Pending[], time: number) =>
+    this.#commit = this.#db.transaction((batch: readonly PendingAppend[], time: number) =>
       batch.map(({ update }): RowResult => {
         try {
           const info = this.#insert.run(
@@ -172,16 +166,11 @@ export class SqliteStore implements Store {
   }
 
   append(update: Update): Promise<StoredUpdate> {
-    return new Promise((resolve, reject) => {
-      if (this.#batch.push({ update, resolve, reject }) === 1) setImmediate(() => this.#flush());
-    });
+    return this.#batch.add(update);
   }
 
   /** Commits the batch, then settles its appends in call order (acknowledged means committed). */
-  #flush(): void {
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
+  #store(batch: readonly PendingAppend[]): void {
     const time = Date.now();
     let results: RowResult[];
     try {
@@ -242,7 +231,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.#flush();
+    this.#batch.flush();
     await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
   }
