@@ -6,12 +6,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { encodeBytes } from "ssekit/protocol";
-import { type CloseReason, createSession, Framed, replay, type Session } from "ssekit/server";
+import { type CloseReason, Framed, replay, type Session, type SessionOptions } from "ssekit/server";
 import type { Rights } from "../domain/auth.js";
 import { canReceive } from "../domain/auth.js";
 import type { Selector } from "../domain/topics.js";
 import type { StoredUpdate } from "../domain/update.js";
-import type { HubRequest, HubResponse } from "../http/http.js";
+
+/**
+ * Opens the event stream a subscriber writes to, with these options: `createSession` on a request
+ * and response, or `createStreamSession` on an HTTP/2 stream.
+ */
+export type OpenStream = (options: SessionOptions) => Session;
 
 /**
  * An update together with its wire frame, encoded once for every subscriber, on first use.
@@ -117,14 +122,14 @@ export class Subscriber {
   }
 
   /**
-   * Opens the event stream in answer to `req`, with the hub's `headers` besides the event-stream
+   * Opens the event stream with `openStream`, with the hub's `headers` besides the event-stream
    * ones; updates and heartbeats follow. False when the subscriber was closed before (the caller
    * ends the response).
    */
-  open(req: HubRequest, res: HubResponse, headers: Readonly<Record<string, string>>): boolean {
+  open(openStream: OpenStream, headers: Readonly<Record<string, string>>): boolean {
     if (this.#session !== undefined) return false;
     const host = this.#host;
-    const session = createSession(req, res, {
+    const session = openStream({
       headers,
       retry: host.retryMs,
       heartbeat: host.heartbeatMs,

@@ -4,13 +4,24 @@
  * reading, discovery and CORS headers. Not responsible for routing, Mercure semantics or event
  * streams (ssekit/server).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { FormEncodingError, parseForm } from "./form.js";
 
 export type HubRequest = IncomingMessage | Http2ServerRequest;
 export type HubResponse = ServerResponse | Http2ServerResponse;
+
+/**
+ * What the routes read of a request: its method, target and headers. A node:http or compatibility
+ * request is one; so is `{ method: headers[":method"], url: headers[":path"], headers }` for an
+ * HTTP/2 stream served without the compatibility API.
+ */
+export interface RequestHead {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+}
 
 import { MERCURE_PATH } from "../domain/update.js";
 
@@ -40,21 +51,50 @@ export function sendText(
     res.end();
     return;
   }
+  const http2 = "stream" in res;
+  const { head, body, reset } = textAnswer(status, text, headers, http2);
+  res.writeHead(status, head);
+  res.end(body);
+  if (reset && http2) res.stream.close();
+}
+
+/** `sendText` on an HTTP/2 stream served without the compatibility API. */
+export function sendTextOnStream(
+  stream: ServerHttp2Stream,
+  status: number,
+  text: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (stream.destroyed) return;
+  if (stream.headersSent) {
+    stream.end();
+    return;
+  }
+  const { head, body, reset } = textAnswer(status, text, headers, true);
+  stream.respond({ ...head, ":status": status });
+  stream.end(body);
+  if (reset) stream.close();
+}
+
+function textAnswer(
+  status: number,
+  text: string,
+  headers: Readonly<Record<string, string>>,
+  http2: boolean,
+): { head: Record<string, string | number>; body: string; reset: boolean } {
   const body = `${text.replace(/[\r\n]+/g, " ")}\n`;
   // After a 408 or 413 the rest of the body may still come, unread: an HTTP/1.1 connection cannot
   // be reused, and an HTTP/2 stream is reset once the answer is sent (RFC 9113 section 8.1; it
   // forbids the header).
   const unreadBody = status === 408 || status === 413;
-  const close = unreadBody && !("stream" in res) ? { connection: "close" } : {};
-  res.writeHead(status, {
+  const head: Record<string, string | number> = {
     ...headers,
-    ...close,
     "content-type": "text/plain; charset=utf-8",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
-  });
-  res.end(body);
-  if (unreadBody && "stream" in res) res.stream.close();
+  };
+  if (unreadBody && !http2) head.connection = "close";
+  return { head, body, reset: unreadBody };
 }
 
 export function sendJson(res: HubResponse, status: number, value: unknown, type = "application/json"): void {
@@ -71,7 +111,7 @@ export function sendJson(res: HubResponse, status: number, value: unknown, type 
  * The request's URL, its query checked to be percent-encoded UTF-8. A request target that is not a
  * URL, or a malformed query, is 400 (the query would otherwise be read silently altered).
  */
-export function requestUrl(req: HubRequest): URL {
+export function requestUrl(req: RequestHead): URL {
   const target = req.url ?? "/";
   let url: URL;
   try {
@@ -194,7 +234,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
 const EXPOSED = "Link, Last-Event-ID, Mercure-Last-Event-ID, WWW-Authenticate";
 
 /** The headers every response carries: discovery and, for allowed origins, CORS. */
-export function commonHeaders(req: HubRequest, cors: readonly string[]): Record<string, string> {
+export function commonHeaders(req: RequestHead, cors: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = { link: `<${MERCURE_PATH}>; rel="mercure"` };
   const origin = req.headers.origin;
   if (typeof origin !== "string") return headers;

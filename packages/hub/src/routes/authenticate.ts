@@ -7,7 +7,7 @@
 import type { HubConfig } from "../config.js";
 import { ANONYMOUS, AuthError, findToken, type Rights, Verifier } from "../domain/auth.js";
 import { TokenCache, type TokenVerifier } from "../domain/token-cache.js";
-import { HttpError, type HubRequest } from "../http/http.js";
+import { HttpError, type RequestHead } from "../http/http.js";
 
 /** Clients send the same JWT again and again: a verified token is reused until it expires. */
 const cached = (verifier: Verifier): TokenVerifier => new TokenCache(verifier);
@@ -30,7 +30,7 @@ export class Authenticator {
    * hub's setting for streams and polls; never for the subscriptions API).
    */
   async subscriber(
-    req: HubRequest,
+    req: RequestHead,
     query: URLSearchParams,
     options: { readonly anonymous: boolean },
   ): Promise<Rights> {
@@ -50,7 +50,7 @@ export class Authenticator {
   }
 
   /** The rights of a publishing request; a cookie token needs an Origin among the publish origins. */
-  async publisher(req: HubRequest, query: URLSearchParams): Promise<Rights> {
+  async publisher(req: RequestHead, query: URLSearchParams): Promise<Rights> {
     const found = findToken(req.headers, query);
     if (found === undefined) {
       throw new HttpError(

@@ -14,7 +14,7 @@ import {
   type SelectorKind,
   TOPIC_CONTROL,
 } from "../domain/topics.js";
-import { HttpError, type HubRequest } from "../http/http.js";
+import { HttpError, type RequestHead } from "../http/http.js";
 
 const PARAMS: readonly (readonly [string, SelectorKind])[] = [
   ["topic", "template"],
@@ -88,7 +88,7 @@ export function requestedSelectors(query: URLSearchParams): readonly Selector[] 
  * the header, polls the query (docs/polling.md). An id with a control character is 400: no update
  * can carry one, so it would silently replay the whole history.
  */
-export function requestedLastEventId(req: HubRequest, prefer: "header" | "query"): string | undefined {
+export function requestedLastEventId(req: RequestHead, prefer: "header" | "query"): string | undefined {
   const header = req.headers["last-event-id"];
   const found = readLastEventId(typeof header === "string" ? header : undefined, req.url, { prefer });
   if (found === undefined || found.from === "header") return found?.id;

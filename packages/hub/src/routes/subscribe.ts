@@ -3,21 +3,51 @@
  * held), reconciles the last event id, opens the stream, replays and goes live. `HEAD` gets the
  * same checks and headers. Not responsible for delivery (broker/) or the stream itself (ssekit/server).
  */
+
+import type { ServerHttp2Stream } from "node:http2";
 import { encodeHeaderId } from "ssekit/protocol";
-import { createSession } from "ssekit/server";
+import { createSession, createStreamSession, type Session, type SessionOptions } from "ssekit/server";
 import { patternCount } from "../broker/fanout.js";
 import { REPLAY_PAGE } from "../broker/replay.js";
-import { Subscriber } from "../broker/subscriber.js";
+import { type OpenStream, Subscriber } from "../broker/subscriber.js";
 import type { Selector } from "../domain/topics.js";
 import type { StoredUpdate } from "../domain/update.js";
-import { HttpError, type HubRequest, type HubResponse } from "../http/http.js";
+import { HttpError, type HubRequest, type HubResponse, type RequestHead } from "../http/http.js";
 import type { RouteContext } from "./context.js";
 import { requestedLastEventId, requestedSelectors } from "./selectors.js";
 
+/** Where a subscription's stream opens: a response, or an HTTP/2 stream (see `subscribeAnswer`). */
+export interface SubscribeAnswer {
+  /** The client went away, or the answer was already given. */
+  gone(): boolean;
+  readonly open: OpenStream;
+  /** Ends the answer without a stream. */
+  end(): void;
+}
+
+/** The answer on a node:http or node:http2 compatibility response. */
+export function responseAnswer(req: HubRequest, res: HubResponse): SubscribeAnswer {
+  return {
+    gone: () => res.destroyed || res.writableEnded,
+    open: (options: SessionOptions): Session => createSession(req, res, options),
+    end: () => res.end(),
+  };
+}
+
+/** The answer on an HTTP/2 stream served without the compatibility API (no request or response objects). */
+export function streamAnswer(stream: ServerHttp2Stream, req: RequestHead): SubscribeAnswer {
+  return {
+    // Not `writableEnded`: node:http2 ends a HEAD request's writable side before it is answered.
+    gone: () => stream.destroyed || stream.closed || stream.headersSent,
+    open: (options: SessionOptions): Session => createStreamSession(stream, req.headers, options),
+    end: () => stream.end(),
+  };
+}
+
 export async function subscribeRoute(
   context: RouteContext,
-  req: HubRequest,
-  res: HubResponse,
+  req: RequestHead,
+  answer: SubscribeAnswer,
   url: URL,
   common: Readonly<Record<string, string>>,
 ): Promise<void> {
@@ -26,7 +56,7 @@ export async function subscribeRoute(
   checkPatterns(context, selectors);
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
   const requested = requestedLastEventId(req, "header");
-  if (res.destroyed || res.writableEnded) return;
+  if (answer.gone()) return;
   // Checked again now that the token is verified: other subscriptions may have come meanwhile.
   if (req.method !== "HEAD") checkPatterns(context, selectors);
   // HEAD is checked as a subscription would be and answered with its headers; no subscriber made.
@@ -52,11 +82,11 @@ export async function subscribeRoute(
       "mercure-last-event-id": encodeHeaderId(reconciled),
     };
     if (subscriber === undefined) {
-      createSession(req, res, { headers, heartbeat: 0 });
+      answer.open({ headers, heartbeat: 0 });
       return;
     }
-    if (!subscriber.open(req, res, headers)) {
-      res.end();
+    if (!subscriber.open(answer.open, headers)) {
+      answer.end();
       return;
     }
     context.log.debug({ subscriber: subscriber.id, topics: selectors.map((s) => s.text) }, "subscribed");

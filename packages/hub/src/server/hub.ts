@@ -4,7 +4,13 @@
  * for what a route does (routes/), delivery (broker/) or storage (transports/).
  */
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { Broker } from "../broker/broker.js";
@@ -21,8 +27,10 @@ import {
   type HubResponse,
   MERCURE_PATH,
   preflight,
+  type RequestHead,
   requestUrl,
   sendText,
+  sendTextOnStream,
   setHeaders,
 } from "../http/http.js";
 import { createMetrics, type HubMetrics } from "../metrics.js";
@@ -31,7 +39,7 @@ import type { RouteContext } from "../routes/context.js";
 import { healthRoute, isHealthPath } from "../routes/health.js";
 import { pollRoute } from "../routes/poll.js";
 import { appendUpdate, publishRoute, unavailableError } from "../routes/publish.js";
-import { subscribeRoute } from "../routes/subscribe.js";
+import { responseAnswer, streamAnswer, subscribeRoute } from "../routes/subscribe.js";
 import { subscriptionsRoute } from "../routes/subscriptions.js";
 import { createUiRoutes, type UiHandler } from "../routes/ui.js";
 import { openTransport } from "../transports/open.js";
@@ -139,6 +147,7 @@ class HubImpl implements Hub {
         this.#sessions.add(session);
         session.on("close", () => this.#sessions.delete(session));
       });
+      this.#serveSubscriptionStreams(server);
       this.server = server;
     } else {
       this.server = createHttpServer(handler);
@@ -239,7 +248,7 @@ class HubImpl implements Hub {
         if (poll === "1") {
           setHeaders(res, common);
           await pollRoute(context, req, res, url);
-        } else await subscribeRoute(context, req, res, url, common);
+        } else await subscribeRoute(context, req, responseAnswer(req, res), url, common);
       } else if (method === "POST") {
         await publishRoute(context, req, res, url);
       } else {
@@ -261,6 +270,56 @@ class HubImpl implements Hub {
     }
     if (this.#ui?.(req, res) === true) return;
     throw new HttpError(404, `not found: ${path}`);
+  }
+
+  /**
+   * HTTP/2 subscriptions (`GET` or `HEAD` on the hub's path, not a poll) are served on the stream
+   * itself, without the compatibility API's request and response (2 to 3 KiB per open stream that
+   * the process would keep from then on); every other stream goes to node:http2's own
+   * compatibility listener, and so to `handle`, as before. When that listener is not where this
+   * Node version is known to put it, every stream goes to it.
+   */
+  #serveSubscriptionStreams(server: Http2SecureServer): void {
+    const compat = server.listeners("stream").find((listener) => listener.name === COMPAT_STREAM_LISTENER);
+    if (compat === undefined || server.listenerCount("stream") !== 1) return;
+    server.removeListener("stream", compat as () => void);
+    server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+      const req: RequestHead = { method: headers[":method"], url: headers[":path"], headers };
+      const url = subscriptionUrl(req);
+      if (url === undefined) {
+        compat.call(server, stream, headers, ...rest);
+        return;
+      }
+      this.#subscribeOnStream(stream, req, url).catch((error: unknown) =>
+        this.#failOnStream(stream, req, error),
+      );
+    });
+  }
+
+  async #subscribeOnStream(stream: ServerHttp2Stream, req: RequestHead, url: URL): Promise<void> {
+    const paced = this.#broker.slicer.pace();
+    if (paced !== undefined) await paced;
+    if (this.#closing !== undefined)
+      throw new HttpError(503, "the hub is shutting down; retry on another hub", { "retry-after": "1" });
+    const common = commonHeaders(req, this.config.cors);
+    await subscribeRoute(this.#context, req, streamAnswer(stream, req), url, common);
+  }
+
+  /** `#fail` for a subscription served on its HTTP/2 stream. */
+  #failOnStream(stream: ServerHttp2Stream, req: RequestHead, error: unknown): void {
+    const common = stream.headersSent ? {} : commonHeaders(req, this.config.cors);
+    const answer = error instanceof TransportUnavailableError ? unavailableError(error) : error;
+    if (answer instanceof HttpError) {
+      sendTextOnStream(stream, answer.status, answer.message, { ...common, ...answer.headers });
+    } else if (error instanceof AuthError) {
+      sendTextOnStream(stream, 401, error.message, {
+        ...common,
+        "www-authenticate": 'Bearer error="invalid_token"',
+      });
+    } else {
+      this.#log.error({ err: error }, "request failed");
+      sendTextOnStream(stream, 500, "internal error; see the hub's log", common);
+    }
   }
 
   #removeSubscriber(subscriber: Subscriber, reason: string): void {
@@ -320,6 +379,25 @@ class HubImpl implements Hub {
     await this.#broker.close();
     this.metrics.stop();
     this.#log.info("hub closed");
+  }
+}
+
+/** The name node:http2 gives the listener that makes its compatibility request and response. */
+const COMPAT_STREAM_LISTENER = "bound onServerStream";
+
+/**
+ * The URL of a request that subscribes to a stream (`GET` or `HEAD` on the hub's path without
+ * `poll`), else undefined: polls, other routes and malformed targets take the usual way, which
+ * answers them.
+ */
+function subscriptionUrl(req: RequestHead): URL | undefined {
+  if ((req.method !== "GET" && req.method !== "HEAD") || req.url?.startsWith(MERCURE_PATH) !== true)
+    return undefined;
+  try {
+    const url = requestUrl(req);
+    return url.pathname === MERCURE_PATH && !url.searchParams.has("poll") ? url : undefined;
+  } catch {
+    return undefined;
   }
 }
 

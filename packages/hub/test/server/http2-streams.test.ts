@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { createParser } from "eventsource-parser";
 import { MAX_STREAMS_PER_CONNECTION } from "../../src/server/hub.js";
 import { type Certificate, selfSignedCertificate } from "../support/browser-support.js";
-import { type Started, startHub } from "../support/hub-support.js";
+import { SECRET, type Started, startHub, token } from "../support/hub-support.js";
 
 // Many subscribers share one HTTP/2 connection (as tabs behind one browser connection do, or
 // clients behind a proxy): every stream must be answered and get every update.
@@ -135,5 +135,162 @@ describe("hub over HTTP/2: many streams on one connection", { timeout: 60_000 },
     for (const s of waiting) assert.deepEqual(s.data, ["second"]);
     assert.equal(session.destroyed, false);
     assert.deepEqual(errors, []);
+  });
+});
+
+/** Sends one request on `session`; resolves with its response headers and whole body once it ends. */
+async function exchange(
+  session: ClientHttp2Session,
+  headers: Record<string, string>,
+  options: { readonly until?: string } = {},
+): Promise<{ headers: Record<string, unknown>; body: string; stream: ClientHttp2Stream }> {
+  const stream = session.request(headers, { endStream: headers[":method"] !== "POST" });
+  stream.setEncoding("utf8");
+  let body = "";
+  const [response] = (await once(stream, "response")) as [Record<string, unknown>];
+  await new Promise<void>((resolve, reject) => {
+    stream.on("data", (text: string) => {
+      body += text;
+      if (options.until !== undefined && body.includes(options.until)) resolve();
+    });
+    stream.on("end", () => resolve());
+    stream.on("error", reject);
+  });
+  return { headers: response, body, stream };
+}
+
+describe("hub over HTTP/2: subscriptions are served on the stream itself", { timeout: 60_000 }, () => {
+  const ORIGIN = "https://app.test";
+  let certificate: Certificate | undefined;
+  let started: Started | undefined;
+  let session: ClientHttp2Session | undefined;
+  /** Requests that went through node:http2's compatibility API (the hub's `handle`). */
+  let compatRequests: string[] = [];
+  const countRequest = (req: { url: string }) => compatRequests.push(req.url);
+
+  before(async () => {
+    certificate = selfSignedCertificate();
+    started = await startHub({
+      anonymous: true,
+      subscriberKey: { alg: "HS256", secret: SECRET },
+      cors: [ORIGIN],
+      tls: { cert: certificate.cert, key: certificate.key },
+    });
+    started.hub.server.on("request", countRequest);
+    session = connect(started.url, { rejectUnauthorized: false });
+    session.on("error", () => undefined);
+  });
+  afterEach(() => {
+    compatRequests = [];
+  });
+  after(async () => {
+    session?.destroy();
+    await started?.hub.close();
+    certificate?.dispose();
+  });
+
+  const path = (query: string) => `/.well-known/mercure?${query}`;
+
+  test("a subscription gets the hub's headers, replays after Last-Event-ID and goes live, with no request object", async () => {
+    if (started === undefined || session === undefined) throw new Error("hub not started");
+    const topic = "https://example.test/h2/replay";
+    const ids = [];
+    for (const data of ["one", "two", "three"])
+      ids.push((await started.hub.publish({ topics: [topic], data })).id);
+    const sub = session.request({
+      ":path": path(`topic=${encodeURIComponent(topic)}`),
+      "last-event-id": String(ids[0]),
+      origin: ORIGIN,
+    });
+    sub.setEncoding("utf8");
+    let body = "";
+    sub.on("data", (text: string) => {
+      body += text;
+    });
+    const [headers] = (await once(sub, "response")) as [Record<string, unknown>];
+    assert.equal(headers[":status"], 200);
+    assert.equal(headers["content-type"], "text/event-stream; charset=utf-8");
+    assert.equal(headers["mercure-last-event-id"], ids[0]);
+    assert.equal(headers["access-control-allow-origin"], ORIGIN);
+    assert.match(String(headers.link), /rel="mercure"/);
+    while (!body.includes("data: three")) await new Promise((resolve) => setTimeout(resolve, 5));
+    await started.hub.publish({ topics: [topic], data: "four" });
+    while (!body.includes("data: four")) await new Promise((resolve) => setTimeout(resolve, 5));
+    const data = body
+      .split("\n")
+      .filter((line) => line.startsWith("data: "))
+      .map((line) => line.slice(6));
+    assert.deepEqual(data, ["two", "three", "four"]);
+    sub.close();
+    // The publishes went through the compatibility API, the subscription did not.
+    assert.ok(
+      compatRequests.every((url) => !url.includes("topic=")),
+      compatRequests.join(", "),
+    );
+  });
+
+  test("a refused subscription is answered on its stream with the status, reason and headers", async () => {
+    if (session === undefined) throw new Error("hub not started");
+    const missing = await exchange(session, { ":path": path("nothing=1"), origin: ORIGIN });
+    assert.equal(missing.headers[":status"], 400);
+    assert.match(missing.body, /topic/);
+    assert.equal(missing.headers["access-control-allow-origin"], ORIGIN);
+    assert.match(String(missing.headers.link), /rel="mercure"/);
+
+    const forged = await token(
+      { subscribe: ["*"] },
+      { key: new TextEncoder().encode("another-key-another-key-another-key!") },
+    );
+    const refused = await exchange(session, { ":path": path("topic=x"), authorization: `Bearer ${forged}` });
+    assert.equal(refused.headers[":status"], 401);
+    assert.match(String(refused.headers["www-authenticate"]), /invalid_token/);
+    assert.ok(refused.body.length > 1);
+    assert.deepEqual(compatRequests, []);
+  });
+
+  test("HEAD gets the headers only; polls and other routes still go through the compatibility API", async () => {
+    if (started === undefined || session === undefined) throw new Error("hub not started");
+    const head = await exchange(session, { ":method": "HEAD", ":path": path("topic=x") });
+    assert.equal(head.headers[":status"], 200);
+    assert.equal(head.headers["content-type"], "text/event-stream; charset=utf-8");
+    assert.equal(head.body, "");
+    const topic = "https://example.test/h2/poll";
+    await started.hub.publish({ topics: [topic], data: "polled" });
+    const poll = await exchange(session, {
+      ":path": path(`topic=${encodeURIComponent(topic)}&poll=1&lastEventId=earliest`),
+    });
+    assert.equal(poll.headers[":status"], 200);
+    assert.match(poll.body, /polled/);
+    const health = await exchange(session, { ":path": "/healthz" });
+    assert.equal(health.headers[":status"], 200);
+    assert.ok(compatRequests.some((url) => url.includes("poll=1")));
+    assert.ok(compatRequests.includes("/healthz"));
+    assert.ok(
+      compatRequests.every((url) => !url.startsWith(path("topic=x"))),
+      compatRequests.join(", "),
+    );
+  });
+
+  test("the hub's shutdown ends a subscription on its stream with a retry", async () => {
+    const certificate = selfSignedCertificate();
+    const own = await startHub({ anonymous: true, tls: { cert: certificate.cert, key: certificate.key } });
+    const client = connect(own.url, { rejectUnauthorized: false });
+    client.on("error", () => undefined);
+    try {
+      const sub = client.request({ ":path": path("topic=bye") });
+      sub.setEncoding("utf8");
+      let body = "";
+      sub.on("data", (text: string) => {
+        body += text;
+      });
+      await once(sub, "response");
+      const ended = once(sub, "end");
+      await own.hub.close({ retryMs: 1234 });
+      await ended;
+      assert.match(body, /retry: 1234\n\n$/);
+    } finally {
+      client.destroy();
+      certificate.dispose();
+    }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * `ssekit/server`: server-sent events sessions for Node (`createSession(req, res)`) and for
+ * `ssekit/server`: server-sent events sessions for Node (`createSession(req, res)`, and
+ * `createStreamSession(stream, headers)` on node:http2's core API) and for
  * Request/Response runtimes (`createWebSession(request)`), channels that broadcast to many
  * sessions with optional replay history (in one process, or across processes through a `ChannelBus`),
  * frames made once for many sessions, paced replay from an async store, and graceful shutdown.
@@ -20,7 +21,7 @@ export {
 export { Framed } from "./chunked.js";
 export { SseServerError, type SseServerErrorCode } from "./errors.js";
 export type { HistoryEntry, ReplayResult } from "./history.js";
-export { createSession, type NodeRequest, type NodeResponse } from "./node-session.js";
+export { createSession, createStreamSession, type NodeRequest, type NodeResponse } from "./node-session.js";
 export type { PollOptions } from "./poll.js";
 export { type ReplayOptions, replay } from "./replay.js";
 export { type LastEventId, type LastEventIdSource, readLastEventId } from "./request.js";

@@ -1,10 +1,17 @@
 /**
  * Sessions over Node's `(req, res)`: node:http (HTTP/1.1) and the node:http2 compatibility API,
- * which Express 5 and Fastify 5 hand through. Sets the event-stream headers, flushes the first
- * bytes at once, and adapts the response to a `SessionSink`. It holds no timers of its own.
+ * which Express 5 and Fastify 5 hand through; and over node:http2's core API (a stream and its
+ * headers). Sets the event-stream headers, flushes the first bytes at once, and adapts the response
+ * to a `SessionSink`. It holds no timers of its own.
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from "node:http2";
+import type {
+  Http2ServerRequest,
+  Http2ServerResponse,
+  IncomingHttpHeaders,
+  OutgoingHttpHeaders,
+  ServerHttp2Stream,
+} from "node:http2";
 import type { Socket } from "node:net";
 import { chunkFrame, type Framed } from "./chunked.js";
 import { canDetach, canDetachStream, detach, detachStream } from "./detach.js";
@@ -282,5 +289,39 @@ export function createSession<M extends EventMap = EventMap>(
   // Outside node:http's parser callback, and after the app's own listeners of this turn.
   else if (options.detach && (sink instanceof DirectChunkedSink || http2))
     setImmediate(detachSession, req, res, sink);
+  return session;
+}
+
+/**
+ * Starts a server-sent events session on a stream of node:http2's core API (`server.on("stream")`),
+ * with the request's `headers`: answers 200 with the event-stream headers and writes the first bytes
+ * at once, as `createSession` does. No compatibility request and response are made (some 2 KiB per
+ * stream). A `HEAD` request gets the headers and an ended stream: the session comes back closed.
+ */
+export function createStreamSession<M extends EventMap = EventMap>(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  options: SessionOptions = {},
+): Session<M> {
+  if (stream.headersSent) {
+    throw new SseServerError("HEADERS_SENT", "createStreamSession needs a stream that has not responded yet");
+  }
+  const head: OutgoingHttpHeaders = streamHeaders(options);
+  head[":status"] = 200;
+  stream.respond(head);
+  const raw = headers["last-event-id"];
+  const path = headers[":path"];
+  const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, path)?.id;
+  const isHead = headers[":method"] === "HEAD";
+  if (!isHead) stream.write(openingBytes(options.retry));
+  const sink = new NodeSink(stream, serverOf(stream.session?.socket), stream, stream);
+  const session = new Session<M>(sink, lastEventId, options);
+  if (isHead) {
+    session.close();
+    return session;
+  }
+  (stream as Tagged)[sessionOf] = session as Session;
+  stream.on("close", onResponseClose);
+  if (stream.destroyed) session.clientClosed();
   return session;
 }
