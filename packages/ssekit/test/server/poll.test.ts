@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import fc from "fast-check";
 import {
   createChannel,
   POLL_HEADERS,
@@ -10,6 +11,7 @@ import {
   readLastEventId,
   SseServerError,
 } from "../../src/server/index.js";
+import { countUtf8 } from "../../src/server/poll.js";
 import { listen } from "./support.js";
 
 interface Batch {
@@ -305,4 +307,15 @@ describe("pollBody and pollResponse over a source of your own", () => {
     gone.abort();
     assert.equal(await waiting, '{"events":[],"lastEventId":"b"}');
   });
+});
+
+test("countUtf8 (the byte count where Buffer is missing) agrees with Buffer.byteLength on any JSON text", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary" }), (text) => {
+      const json = JSON.stringify({ data: text });
+      assert.equal(countUtf8(json), Buffer.byteLength(json));
+    }),
+    { numRuns: 2000 },
+  );
+  assert.equal(countUtf8('"\u00e9\u20ac\u{1f600}"'), 2 + 2 + 3 + 4); // quotes, é, €, an emoji
 });
