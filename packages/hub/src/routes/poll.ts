@@ -43,36 +43,42 @@ const polled = (update: StoredUpdate): PolledUpdate => ({
  * the hub's shutdown.
  */
 class BrokerPollSource implements PollSource<PolledUpdate> {
-  #page: readonly StoredUpdate[] = [];
-  constructor(
-    readonly broker: Broker,
-    readonly accepts: (update: StoredUpdate) => boolean,
-    readonly closing: AbortSignal,
-  ) {}
+  readonly #broker: Broker;
+  readonly #accepts: (update: StoredUpdate) => boolean;
+  readonly #closing: AbortSignal;
+  /** The newest update read: a read that goes on after it reads by sequence number. */
+  #newest: StoredUpdate | undefined;
+
+  constructor(broker: Broker, accepts: (update: StoredUpdate) => boolean, closing: AbortSignal) {
+    this.#broker = broker;
+    this.#accepts = accepts;
+    this.#closing = closing;
+  }
 
   get isClosed(): boolean {
-    return this.closing.aborted;
+    return this.#closing.aborted;
   }
 
   current(): Promise<string> {
-    return this.broker.newestPublicId();
+    return this.#broker.newestPublicId();
   }
 
   async read(last: string, max: number): Promise<PollBatch<PolledUpdate>> {
-    const previous = this.#page.at(-1);
+    let page: readonly StoredUpdate[];
     let reset = false;
-    if (previous !== undefined && previous.id === last) {
-      this.#page = await this.broker.afterSeq(previous.seq, max);
+    if (this.#newest !== undefined && this.#newest.id === last) {
+      page = await this.#broker.afterSeq(this.#newest.seq, max);
     } else {
-      const result = await this.broker.after(last, max);
+      const result = await this.#broker.after(last, max);
       reset = result.kind === "unknown-id";
-      this.#page = result.updates;
+      page = result.updates;
     }
-    return { events: this.#page.map(polled), reset };
+    this.#newest = page.at(-1) ?? this.#newest;
+    return { events: page.map(polled), reset };
   }
 
   onNextEvent(wake: () => void): () => void {
-    const closing = this.closing;
+    const closing = this.#closing;
     const stop = () => {
       unlisten();
       closing.removeEventListener("abort", fire);
@@ -81,8 +87,8 @@ class BrokerPollSource implements PollSource<PolledUpdate> {
       stop();
       wake();
     };
-    const unlisten = this.broker.listen((update) => {
-      if (this.accepts(update)) fire();
+    const unlisten = this.#broker.listen((update) => {
+      if (this.#accepts(update)) fire();
     });
     closing.addEventListener("abort", fire, { once: true });
     return stop;
