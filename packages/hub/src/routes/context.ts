@@ -17,6 +17,6 @@ export interface RouteContext {
   readonly log: Logger;
   /** Shared by every subscriber of the hub. */
   readonly subscriberHost: SubscriberHost;
-  /** Resolves when the hub starts shutting down. */
-  readonly closing: Promise<void>;
+  /** Aborted when the hub starts shutting down. */
+  readonly closing: AbortSignal;
 }

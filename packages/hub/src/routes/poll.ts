@@ -1,175 +1,97 @@
 /**
- * `GET /.well-known/mercure?poll=1` (docs/polling.md): a JSON batch of the updates after the last
- * event id that the client may receive, bounded in count and bytes, held up to `timeout` ms when
- * there are none. Not responsible for authorization decisions (it is given the predicate).
+ * `GET /.well-known/mercure?poll=1` (docs/polling.md): ssekit/server's poll responder over the
+ * broker's history and live updates, filtered by what the subscriber may receive, bounded by
+ * `maxPollBytes`, scanning in the broker's time slices. Not responsible for authorization
+ * decisions (it is given the predicate) or for the answer's shape (`pollBody`).
  */
 
-import type { Slicer } from "../broker/slices.js";
+import {
+  POLL_HEADERS,
+  type PollBatch,
+  type PolledEvent,
+  type PollSource,
+  pollBody,
+  SseServerError,
+} from "ssekit/server";
+import type { Broker } from "../broker/broker.js";
 import { canReceive } from "../domain/auth.js";
 import type { StoredUpdate } from "../domain/update.js";
 import { HttpError, type HubRequest, type HubResponse } from "../http/http.js";
-import { PAGE_BYTES, type Store } from "../transports/transport.js";
 import type { RouteContext } from "./context.js";
 import { requestedLastEventId, requestedSelectors } from "./selectors.js";
 
-export const POLL_BATCH = 1000;
+/** Updates per answer, and per page of history read. */
+const POLL_BATCH = 1000;
 /** Pages of history scanned for matching updates in one poll before answering with none. */
 const MAX_SCAN_PAGES = 20;
 
-export interface PollContext {
-  /** Where history is read (the hub's store, which also knows subscription-event ids). */
-  readonly store: Pick<Store, "after" | "afterSeq">;
-  readonly maxTimeoutMs: number;
-  readonly retryMs: number;
-  /**
-   * Bytes of events one answer carries at most; past them the answer stops early (at least one
-   * event, however large) and its `lastEventId` is where the next poll goes on.
-   */
-  readonly maxBytes: number;
-  /** Time slices for the history scan, shared with replays. */
-  readonly slicer: Slicer;
-  /** Calls `listener` with every update dispatched from now until the returned function is called. */
-  listen(listener: (update: StoredUpdate) => void): () => void;
-  /** Resolves when the hub starts shutting down. */
-  readonly closing: Promise<void>;
+/** An update as the responder sees it, with the update itself for the authorization filter. */
+interface PolledUpdate extends PolledEvent {
+  readonly update: StoredUpdate;
 }
 
-interface PollEvent {
-  readonly type: string;
-  readonly data: string;
-  readonly id: string;
-}
-
-const toEvent = (u: StoredUpdate): PollEvent => ({ type: u.type ?? "message", data: u.data, id: u.id });
+const polled = (update: StoredUpdate): PolledUpdate => ({
+  event: update.type,
+  data: update.data,
+  id: update.id,
+  update,
+});
 
 /**
- * The events of one answer, serialized one by one as they are chosen so that the answer's size is
- * known (and bounded) before it is built: never one JSON.stringify of an unbounded batch.
+ * One poll's view of the broker: pages of history (going on by sequence number after the page it
+ * read last), the newest public id, and a wake at the next update the subscriber may receive or at
+ * the hub's shutdown.
  */
-class Batch {
-  readonly parts: string[] = [];
-  #bytes = 0;
-  #lastId: string | undefined;
-  constructor(readonly maxBytes: number) {}
-  get size(): number {
-    return this.parts.length;
+class BrokerPollSource implements PollSource<PolledUpdate> {
+  readonly #broker: Broker;
+  readonly #accepts: (update: StoredUpdate) => boolean;
+  readonly #closing: AbortSignal;
+  /** The newest update read: a read that goes on after it reads by sequence number. */
+  #newest: StoredUpdate | undefined;
+
+  constructor(broker: Broker, accepts: (update: StoredUpdate) => boolean, closing: AbortSignal) {
+    this.#broker = broker;
+    this.#accepts = accepts;
+    this.#closing = closing;
   }
-  get lastId(): string | undefined {
-    return this.#lastId;
+
+  get isClosed(): boolean {
+    return this.#closing.aborted;
   }
-  /** True when no more events fit (the byte bound, or POLL_BATCH events). */
-  get full(): boolean {
-    return this.parts.length >= POLL_BATCH || this.#bytes >= this.maxBytes;
+
+  current(): Promise<string> {
+    return this.#broker.newestPublicId();
   }
-  /** Adds `update` unless the answer is full; the first event always fits, however large. */
-  add(update: StoredUpdate): boolean {
-    if (this.full) return false;
-    const part = JSON.stringify(toEvent(update));
-    const bytes = Buffer.byteLength(part);
-    if (this.parts.length > 0 && this.#bytes + bytes > this.maxBytes) {
-      this.#bytes = this.maxBytes;
-      return false;
+
+  async read(last: string, max: number): Promise<PollBatch<PolledUpdate>> {
+    let page: readonly StoredUpdate[];
+    let reset = false;
+    if (this.#newest !== undefined && this.#newest.id === last) {
+      page = await this.#broker.afterSeq(this.#newest.seq, max);
+    } else {
+      const result = await this.#broker.after(last, max);
+      reset = result.kind === "unknown-id";
+      page = result.updates;
     }
-    this.parts.push(part);
-    this.#bytes += bytes;
-    this.#lastId = update.id;
-    return true;
+    this.#newest = page.at(-1) ?? this.#newest;
+    return { events: page.map(polled), reset };
   }
-}
 
-function timeoutOf(query: URLSearchParams, max: number): number {
-  const text = query.get("timeout");
-  if (text === null) return Math.min(25_000, max);
-  if (!/^[0-9]{1,9}$/.test(text))
-    throw new HttpError(400, `"timeout" must be a non-negative integer of milliseconds (got "${text}")`);
-  return Math.min(Number(text), max);
-}
-
-export async function answerPoll(
-  context: PollContext,
-  req: HubRequest,
-  res: HubResponse,
-  query: URLSearchParams,
-  accepts: (update: StoredUpdate) => boolean,
-  /** The id a poll without a last event id starts after (the newest this client may know of). */
-  newestId: () => Promise<string>,
-): Promise<void> {
-  const timeout = timeoutOf(query, context.maxTimeoutMs);
-  const lastEventId = requestedLastEventId(req, "query");
-  const answer = (batch: Batch, last: string, reset: boolean) => {
-    const tail = JSON.stringify({
-      lastEventId: batch.lastId ?? last,
-      retry: context.retryMs,
-      ...(reset ? { reset: true } : {}),
+  onNextEvent(wake: () => void): () => void {
+    const closing = this.#closing;
+    const stop = () => {
+      unlisten();
+      closing.removeEventListener("abort", fire);
+    };
+    const fire = () => {
+      stop();
+      wake();
+    };
+    const unlisten = this.#broker.listen((update) => {
+      if (this.#accepts(update)) fire();
     });
-    const body = `{"events":[${batch.parts.join(",")}],${tail.slice(1)}`;
-    res.writeHead(200, {
-      "content-type": "application/json; charset=utf-8",
-      "content-length": Buffer.byteLength(body),
-      "cache-control": "no-store",
-    });
-    res.end(body);
-  };
-  const batch = new Batch(context.maxBytes);
-  if (lastEventId === undefined) {
-    answer(batch, await newestId(), false);
-    return;
-  }
-
-  const live: StoredUpdate[] = [];
-  let wake: (() => void) | undefined;
-  const stop = context.listen((update) => {
-    if (!accepts(update)) return;
-    live.push(update);
-    wake?.();
-  });
-  try {
-    const first = await context.store.after(lastEventId, POLL_BATCH, PAGE_BYTES);
-    const reset = first.kind === "unknown-id";
-    let page = first.updates;
-    let scannedSeq = 0;
-    let scannedId = reset ? await newestId() : lastEventId;
-    if (reset && page.length === 0) scannedId = "earliest";
-    const slice = context.slicer.slice();
-    scan: for (let pages = 0; pages < MAX_SCAN_PAGES; pages++) {
-      for (const update of page) {
-        if (accepts(update) && !batch.add(update)) break scan;
-        scannedSeq = update.seq;
-        scannedId = update.id;
-        if (batch.full) break scan;
-        if (slice.spent(4)) {
-          await slice.next();
-          if (res.destroyed) return;
-        }
-      }
-      if (batch.size > 0 || page.length === 0) break;
-      await slice.next();
-      if (res.destroyed) return;
-      page = await context.store.afterSeq(scannedSeq, POLL_BATCH, PAGE_BYTES);
-    }
-    if (batch.size > 0 || timeout === 0) {
-      answer(batch, scannedId, reset);
-      return;
-    }
-    const fresh = () => live.filter((u) => u.seq > scannedSeq);
-    if (fresh().length === 0) {
-      await new Promise<void>((resolve) => {
-        const finish = () => {
-          clearTimeout(timer);
-          res.off("close", finish);
-          resolve();
-        };
-        const timer = setTimeout(finish, timeout);
-        wake = finish;
-        res.once("close", finish);
-        void context.closing.then(finish);
-      });
-    }
-    if (res.writableEnded || res.destroyed) return;
-    for (const update of fresh()) if (!batch.add(update)) break;
-    answer(batch, scannedId, reset);
-  } finally {
-    stop();
+    closing.addEventListener("abort", fire, { once: true });
+    return stop;
   }
 }
 
@@ -183,24 +105,33 @@ export async function pollRoute(
   const { broker, config } = context;
   const selectors = requestedSelectors(url.searchParams);
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: true });
-  await answerPoll(
-    {
-      store: {
-        after: (id, limit, maxBytes) => broker.after(id, limit, maxBytes),
-        afterSeq: (seq, limit, maxBytes) => broker.afterSeq(seq, limit, maxBytes),
+  const accepts = (update: StoredUpdate) => canReceive(update, selectors, rights);
+  const lastEventId = requestedLastEventId(req, "query");
+  const left = new AbortController();
+  res.once("close", () => left.abort());
+  let body: string;
+  try {
+    body = await pollBody(
+      new BrokerPollSource(broker, accepts, context.closing),
+      { lastEventId, timeout: url.searchParams.get("timeout"), signal: left.signal },
+      {
+        maxEvents: POLL_BATCH,
+        maxTimeout: config.maxPollTimeoutMs,
+        retry: config.retryMs,
+        maxBytes: config.maxPollBytes,
+        filter: (event) => accepts(event.update),
+        maxReads: MAX_SCAN_PAGES,
+        turn: () => broker.slicer.turn(),
       },
-      maxTimeoutMs: config.maxPollTimeoutMs,
-      retryMs: config.retryMs,
-      maxBytes: config.maxPollBytes,
-      slicer: broker.slicer,
-      closing: context.closing,
-      listen: (listener) => broker.listen(listener),
-    },
-    req,
-    res,
-    url.searchParams,
-    (update) => canReceive(update, selectors, rights),
-    () => broker.newestPublicId(),
-  );
+    );
+  } catch (error) {
+    if (error instanceof SseServerError && error.code === "INVALID_REQUEST")
+      throw new HttpError(400, error.message);
+    throw error;
+  }
+  if (!(res.writableEnded || res.destroyed)) {
+    res.writeHead(200, { ...POLL_HEADERS, "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  }
   context.metrics.polls.inc();
 }

@@ -3,6 +3,7 @@
  * broker, routes each request to its handler (routes/), and shuts down gracefully. Not responsible
  * for what a route does (routes/), delivery (broker/) or storage (transports/).
  */
+import { setMaxListeners } from "node:events";
 import { createServer as createHttpServer, type Server } from "node:http";
 import {
   createSecureServer,
@@ -96,7 +97,8 @@ class HubImpl implements Hub {
   readonly #sessions = new Set<Http2Session>();
   readonly #ui: UiHandler | undefined;
   #closing: Promise<void> | undefined;
-  #signalClosing: () => void = () => undefined;
+  /** Aborted when the shutdown starts: held polls are answered. */
+  readonly #closingSignal = new AbortController();
   /** Publish requests being answered: a graceful shutdown answers them before closing. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -109,9 +111,8 @@ class HubImpl implements Hub {
       log: this.#log,
       subscriptionEvents: config.subscriptions,
     });
-    const closing = new Promise<void>((resolve) => {
-      this.#signalClosing = resolve;
-    });
+    // Every held poll listens, and stops listening when answered.
+    setMaxListeners(0, this.#closingSignal.signal);
     const subscriberHost: SubscriberHost = {
       maxBufferedBytes: config.maxBufferedBytes,
       replayHighWater: Math.min(REPLAY_HIGH_WATER, Math.floor(config.maxBufferedBytes / 2)),
@@ -127,7 +128,7 @@ class HubImpl implements Hub {
       metrics: this.metrics,
       log: this.#log,
       subscriberHost,
-      closing,
+      closing: this.#closingSignal.signal,
     };
     const handler = (req: HubRequest, res: HubResponse) => this.handle(req, res);
     if (config.tls !== undefined) {
@@ -346,7 +347,7 @@ class HubImpl implements Hub {
   }
 
   async #shutdown(retryMs: number): Promise<void> {
-    this.#signalClosing();
+    this.#closingSignal.abort();
     const closed = new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());

@@ -293,6 +293,33 @@ describe("lifecycle", () => {
   );
 
   test(
+    "close() answers a held poll at once, with no events and where it stood",
+    { timeout: 15_000 },
+    async () => {
+      const hub = await startHub({ anonymous: true });
+      try {
+        const id = await publishOk(hub.endpoint, { topic: "/held", data: "seen" });
+        const received = new Promise((resolve) => hub.hub.server.once("request", resolve));
+        const held = fetch(`${hub.endpoint}?poll=1&topic=/held&lastEventID=${id}&timeout=30000`);
+        await received;
+        // A few turns of the event loop: the poll has read history and waits.
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+        const closing = hub.hub.close();
+        const response = await held;
+        assert.equal(response.status, 200);
+        assert.deepEqual(await response.json(), {
+          events: [],
+          lastEventId: id,
+          retry: hub.hub.config.retryMs,
+        });
+        await closing;
+      } finally {
+        await hub.hub.close();
+      }
+    },
+  );
+
+  test(
     "close() ends open streams with a retry hint, and history in SQLite survives a restart",
     { timeout: 15_000 },
     async () => {

@@ -10,7 +10,7 @@ import type { AddOptions, SessionFilter } from "./channel.js";
 import { Framed } from "./chunked.js";
 import { SseServerError } from "./errors.js";
 import { TRUNCATED_COMMENT, UNKNOWN_ID_COMMENT } from "./history.js";
-import { type PollBatch, type PollOptions, type PollSource, pollChannel } from "./poll.js";
+import { type PollBatch, type PollOptions, type PollSource, pollResponse } from "./poll.js";
 import { type Session, toEventMessage } from "./session.js";
 import type { EventMap, OutgoingMessage, SendOptions } from "./types.js";
 
@@ -324,7 +324,7 @@ export class BusChannel<M extends EventMap = EventMap> {
    * 503 when the log cannot be read.
    */
   poll(request: Request, options?: PollOptions): Promise<Response> {
-    return pollChannel(this.#pollSource(), request, options);
+    return pollResponse(this.#pollSource(), request, options);
   }
 
   #pollSource(): PollSource {
@@ -334,9 +334,7 @@ export class BusChannel<M extends EventMap = EventMap> {
       get isClosed() {
         return channel.#closed;
       },
-      get lastEventId() {
-        return channel.#lastEventId;
-      },
+      current: () => channel.#lastEventId ?? "",
       onNextEvent: (wake) => this.#onNextEvent(wake),
       async read(last: string, max: number): Promise<PollBatch> {
         const result = await bus.after(last, max);

@@ -15,7 +15,7 @@ import {
   TRUNCATED_COMMENT,
   UNKNOWN_ID_COMMENT,
 } from "./history.js";
-import { type PollBatch, type PollOptions, type PollSource, pollChannel } from "./poll.js";
+import { type PollBatch, type PollOptions, type PollSource, pollRefusal, pollResponse } from "./poll.js";
 import { type Session, toEventMessage } from "./session.js";
 import type { EventMap, OutgoingMessage, SendOptions } from "./types.js";
 
@@ -199,7 +199,11 @@ export class Channel<M extends EventMap = EventMap> {
    */
   poll(request: Request, options?: PollOptions): Promise<Response> {
     const history = this.#history;
-    return pollChannel(history ? ringSource(this as Channel, history) : undefined, request, options);
+    if (!history)
+      return Promise.resolve(
+        pollRefusal(400, "this channel keeps no history; create it with createChannel({ history: N })"),
+      );
+    return pollResponse(ringSource(this as Channel, history), request, options);
   }
 
   /** @internal Calls `wake` once at the next broadcast or close; returns a function that cancels. */
@@ -225,9 +229,8 @@ function ringSource(channel: Channel, history: History): PollSource {
     get isClosed() {
       return channel.isClosed;
     },
-    get lastEventId() {
-      return channel.lastEventId;
-    },
+    // "earliest" while the ring is empty: the client's next poll then gets the first event.
+    current: () => channel.startsAfter ?? "earliest",
     onNextEvent: (wake) => channel.onNextEvent(wake),
     read(last: string, max: number): PollBatch {
       if (last === "earliest") return { events: history.slice(0).slice(0, max), reset: false };

@@ -2,7 +2,13 @@
  * The typed error of the server layer: misuse of sessions and channels, with a stable `code`.
  */
 
-export type SseServerErrorCode = "INVALID_OPTION" | "HEADERS_SENT" | "INVALID_DATA" | "CHANNEL_CLOSED";
+export type SseServerErrorCode =
+  | "INVALID_OPTION"
+  | "HEADERS_SENT"
+  | "INVALID_DATA"
+  | "CHANNEL_CLOSED"
+  /** A client's request cannot be answered as sent (a poll's `timeout`): a `400` with the message. */
+  | "INVALID_REQUEST";
 
 export class SseServerError extends Error {
   override readonly name = "SseServerError";

@@ -3,7 +3,8 @@
  * `createStreamSession(stream, headers)` on node:http2's core API) and for
  * Request/Response runtimes (`createWebSession(request)`), channels that broadcast to many
  * sessions with optional replay history (in one process, or across processes through a `ChannelBus`),
- * frames made once for many sessions, paced replay from an async store, and graceful shutdown.
+ * frames made once for many sessions, paced replay from an async store, the polling protocol's
+ * responder over any source of events, and graceful shutdown.
  */
 
 export type { BusEvent, BusFollower, BusMessage, BusReplay, ChannelBus } from "./bus.js";
@@ -22,7 +23,16 @@ export { Framed } from "./chunked.js";
 export { SseServerError, type SseServerErrorCode } from "./errors.js";
 export type { HistoryEntry, ReplayResult } from "./history.js";
 export { createSession, createStreamSession, type NodeRequest, type NodeResponse } from "./node-session.js";
-export type { PollOptions } from "./poll.js";
+export {
+  POLL_HEADERS,
+  type PollBatch,
+  type PolledEvent,
+  type PollOptions,
+  type PollRequest,
+  type PollSource,
+  pollBody,
+  pollResponse,
+} from "./poll.js";
 export { type ReplayOptions, replay } from "./replay.js";
 export { type LastEventId, type LastEventIdSource, readLastEventId } from "./request.js";
 export { type CloseListener, Session } from "./session.js";
