@@ -9,8 +9,11 @@
 import { START } from "@ssekit/redis";
 
 const SEQ_PER_MS = 8192;
-/** 2025-01-01: entry ids are never older than the hub. */
-const EPOCH_MS = Date.UTC(2025, 0, 1);
+/**
+ * A millisecond before 2025-01-01: entry ids are never older than the hub, and the oldest one it
+ * could see (`<2025-01-01>-0`) is seq 1, not the log's start.
+ */
+const EPOCH_MS = Date.UTC(2025, 0, 1) - 1;
 
 export function seqOfEntryId(entryId: string): number {
   if (entryId === START) return 0;

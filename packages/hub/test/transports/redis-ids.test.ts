@@ -29,7 +29,10 @@ test("seq orders as entry ids do, maps back to the same id, and carries Redis's 
   );
 });
 
-test("the start of the log is seq 0 both ways", () => {
+test("the start of the log is seq 0 both ways, and no entry id the hub can see is", () => {
   assert.equal(seqOfEntryId("0-0"), 0);
   assert.equal(entryIdOfSeq(0), "0-0");
+  const oldest = `${Date.UTC(2025, 0, 1)}-0`;
+  assert.ok(seqOfEntryId(oldest) > 0);
+  assert.equal(entryIdOfSeq(seqOfEntryId(oldest)), oldest);
 });
