@@ -292,11 +292,20 @@ export class Broker {
     return documents;
   }
 
-  /** The active subscriptions of the whole hub: this node's and those the transport knows elsewhere. */
-  async subscriptions(): Promise<SubscriptionDocument[]> {
-    const documents = this.#localSubscriptions();
-    documents.push(...(await this.transport.subscriptionsElsewhere()));
-    return documents;
+  /**
+   * The active subscriptions of the whole hub, read lazily: this node's, then those the transport
+   * knows elsewhere (which may be hundreds of thousands: never spread into one call).
+   */
+  async subscriptions(): Promise<Iterable<SubscriptionDocument>> {
+    const elsewhere = await this.transport.subscriptionsElsewhere();
+    return this.#allSubscriptions(elsewhere);
+  }
+
+  *#allSubscriptions(elsewhere: readonly SubscriptionDocument[]): Generator<SubscriptionDocument> {
+    if (this.#subscriptionEvents) {
+      for (const subscriber of this.subscribers) yield* documentsOf(subscriber, true);
+    }
+    yield* elsewhere;
   }
 
   /** Stops pruning and subscription events, and closes the transport. */

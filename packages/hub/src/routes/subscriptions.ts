@@ -14,16 +14,14 @@ import { anyMatch } from "../domain/topics.js";
 import { HttpError, type HubRequest, type HubResponse, sendJson } from "../http/http.js";
 import type { RouteContext } from "./context.js";
 
-/**
- * The document answering a GET of `path` (which starts with SUBSCRIPTIONS_PATH) with those of
- * `documents` that `rights` may see. Throws HttpError 404 for an unknown subscription or path.
- */
-export function subscriptionsResponse(
-  path: string,
-  documents: Iterable<SubscriptionDocument>,
-  rights: Rights,
-  lastEventId: string,
-): Record<string, unknown> {
+/** What a path of the subscriptions API asks for: every subscription, a topic's, or one. */
+interface Selection {
+  readonly topic: string | undefined;
+  readonly subscriber: string | undefined;
+}
+
+/** Reads `path` (which starts with SUBSCRIPTIONS_PATH); throws HttpError 400 or 404 for a bad one. */
+function selectionOf(path: string): Selection {
   const rest = path.slice(SUBSCRIPTIONS_PATH.length);
   let parts: string[];
   try {
@@ -39,28 +37,23 @@ export function subscriptionsResponse(
       404,
       `no such resource: ${path}; the subscriptions API serves ${SUBSCRIPTIONS_PATH}[/{topic}[/{subscriber}]], each part percent-encoded (a topic's / as %2F)`,
     );
-  const [topic, subscriberId] = parts;
-  const visible: SubscriptionDocument[] = [];
-  for (const doc of documents) {
-    if (subscriberId !== undefined && doc.subscriber !== subscriberId) continue;
-    if (topic !== undefined && doc.topic !== topic) continue;
-    if (anyMatch([doc.id], rights.subscribe)) visible.push(doc);
-  }
-  if (subscriberId !== undefined) {
-    const doc = visible[0];
-    if (doc === undefined) throw new HttpError(404, "no such subscription (or not visible to this token)");
-    return { "@context": JSON_LD_CONTEXT, ...doc, lastEventID: lastEventId };
-  }
-  return {
-    "@context": JSON_LD_CONTEXT,
-    id: topic === undefined ? SUBSCRIPTIONS_PATH : `${SUBSCRIPTIONS_PATH}/${encodeSegment(topic)}`,
-    type: "Subscriptions",
-    lastEventID: lastEventId,
-    subscriptions: visible,
-  };
+  return { topic: parts[0], subscriber: parts[1] };
 }
 
-/** GET (and HEAD) on the subscriptions API: a subscriber JWT is required, anonymous or not. */
+function selects(selection: Selection, doc: SubscriptionDocument, rights: Rights): boolean {
+  if (selection.subscriber !== undefined && doc.subscriber !== selection.subscriber) return false;
+  if (selection.topic !== undefined && doc.topic !== selection.topic) return false;
+  return anyMatch([doc.id], rights.subscribe);
+}
+
+/** Bytes of the list gathered before they are written. */
+const WRITE_BYTES = 64 * 1024;
+
+/**
+ * GET (and HEAD) on the subscriptions API: a subscriber JWT is required, anonymous or not. The list
+ * of a hub with hundreds of thousands of subscriptions is written as it is read, in slices of the
+ * event loop's time, waiting for the client to read when its send buffer is full.
+ */
 export async function subscriptionsRoute(
   context: RouteContext,
   req: HubRequest,
@@ -75,11 +68,67 @@ export async function subscriptionsRoute(
       allow: "GET, HEAD, OPTIONS",
     });
   const rights = await context.authenticate.subscriber(req, url.searchParams, { anonymous: false });
-  const document = subscriptionsResponse(
-    url.pathname,
-    await context.broker.subscriptions(),
-    rights,
-    await context.broker.newestPublicId(),
-  );
-  sendJson(res, 200, document, "application/ld+json");
+  const selection = selectionOf(url.pathname);
+  const documents = await context.broker.subscriptions();
+  const lastEventId = await context.broker.newestPublicId();
+  const slice = context.broker.slicer.slice();
+  if (selection.subscriber !== undefined) {
+    for (const doc of documents) {
+      if (selects(selection, doc, rights)) {
+        sendJson(res, 200, { "@context": JSON_LD_CONTEXT, ...doc, lastEventID: lastEventId }, LD_JSON);
+        return;
+      }
+      if (slice.spent()) await slice.next();
+    }
+    throw new HttpError(404, "no such subscription (or not visible to this token)");
+  }
+  const { topic } = selection;
+  const head = JSON.stringify({
+    "@context": JSON_LD_CONTEXT,
+    id: topic === undefined ? SUBSCRIPTIONS_PATH : `${SUBSCRIPTIONS_PATH}/${encodeSegment(topic)}`,
+    type: "Subscriptions",
+    lastEventID: lastEventId,
+  });
+  res.writeHead(200, { "content-type": `${LD_JSON}; charset=utf-8`, "cache-control": "no-store" });
+  if (method === "HEAD") {
+    res.end();
+    return;
+  }
+  // The document JSON.stringify would make with `subscriptions` last, written piece by piece.
+  const out: { write(chunk: string): boolean } = res;
+  let text = `${head.slice(0, -1)},"subscriptions":[`;
+  let first = true;
+  for (const doc of documents) {
+    if (selects(selection, doc, rights)) {
+      text += first ? JSON.stringify(doc) : `,${JSON.stringify(doc)}`;
+      first = false;
+      if (text.length >= WRITE_BYTES) {
+        const full = !out.write(text);
+        text = "";
+        if (full && !(await drained(res))) return;
+      }
+    }
+    if (slice.spent()) {
+      await slice.next();
+      if (res.destroyed) return;
+    }
+  }
+  res.end(`${text}]}`);
+}
+
+const LD_JSON = "application/ld+json";
+
+/** Resolves true once `res` drained, false if it closed first. */
+function drained(res: HubResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.on("drain", onDrain);
+    res.on("close", onClose);
+  });
 }
