@@ -15,8 +15,6 @@ export type SseClientErrorCode =
   | "STREAM_ENDED"
   /** The runtime's fetch gave no readable response body, and no fallback was configured. */
   | "NO_BODY"
-  /** No byte arrived within `stallTimeout` (a buffering proxy); the client switches to polling. */
-  | "STALLED"
   /** `maxRetries` consecutive reconnects failed; the client gave up. */
   | "MAX_RETRIES"
   /** A poll response was not the JSON that docs/polling.md specifies. */
