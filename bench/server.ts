@@ -255,7 +255,7 @@ async function h2Table(quick: boolean): Promise<Table> {
 
 /**
  * The "across instances" table: fan-out of one process's channel on a Redis bus (every broadcast
- * goes to Redis and comes back through the process's XREAD tail before it is written) against the
+ * goes to Redis, and is written once Redis has answered the append) against the
  * in-process channel, alternating, at the same publish rates and subscriber count.
  */
 export async function busTable(quick: boolean, subscribers: number): Promise<Table> {
@@ -295,7 +295,7 @@ export async function busTable(quick: boolean, subscribers: number): Promise<Tab
     rows,
     notes: [
       `At 100 broadcasts/s: Redis bus / in-process delivered events/s ${ratio} (target at least 0.7), added p50 ${added} ms (target at most 2 ms).`,
-      "One app process with its subscribers; the bus variant appends each broadcast to a Redis stream (redis-server on 127.0.0.1, no persistence) and writes it when its own XREAD BLOCK tail reads it back, as every instance would. Latency is from the broadcast call to the subscriber process reading the event.",
+      "One app process with its subscribers; the bus variant appends each broadcast to a Redis stream (redis-server on 127.0.0.1, no persistence) and writes it to its subscribers once Redis has answered the append (other instances write it when their XREAD BLOCK tail reads it). Latency is from the broadcast call to the subscriber process reading the event.",
     ],
   };
 }
