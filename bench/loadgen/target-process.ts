@@ -4,7 +4,10 @@
  * Redis and back before it is written to the subscribers). Serves
  * GET / as an event stream on 127.0.0.1 (port 0) over node:http, or over node:http2's
  * `createServer` (cleartext HTTP/2, prior knowledge) through its compatibility API; publishes to
- * every subscriber when told (timestamps at a rate, or the sequence 1..n), reports RSS.
+ * every subscriber when told (timestamps at a rate, or the sequence 1..n), reports RSS. An ssekit
+ * channel also has one in-process member (a Web session read here, a probe) that measures how long
+ * after the publish call an event is written to the channel's members in this process, apart from
+ * the sockets and the subscriber processes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import {
@@ -14,19 +17,51 @@ import {
 } from "node:http2";
 import { redisChannelBus } from "@ssekit/redis";
 import { createChannel as betterChannel, createSession as betterSession } from "better-sse";
-import { createChannel, createSession, type NodeRequest, type NodeResponse } from "ssekit/server";
+import { createParser } from "ssekit/protocol";
+import {
+  createChannel,
+  createSession,
+  createWebSession,
+  type NodeRequest,
+  type NodeResponse,
+  type Session,
+} from "ssekit/server";
 
 const kind = process.argv[2];
 const protocol = process.argv[3] === "h2c" ? "h2c" : "http1";
 let publishOne: (data: string) => void;
 let onHttp1: (req: IncomingMessage, res: ServerResponse) => void;
 let onHttp2: (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+/** Milliseconds from each publish call to the probe member reading the event, since the last publish step began. */
+let written: number[] = [];
+
+/** Adds the probe member to an ssekit channel: a Web session whose stream is parsed here. */
+function addProbe(add: (session: Session) => unknown): void {
+  const { session, response } = createWebSession(new Request("http://127.0.0.1/probe"), { heartbeat: 0 });
+  add(session);
+  const parser = createParser({
+    onEvent: (event) => {
+      const sent = Number(event.data);
+      // Only timestamps (the sequence broadcasts send small numbers).
+      if (sent > 1e12) written.push(performance.timeOrigin + performance.now() - sent);
+    },
+  });
+  const reader = response.body?.getReader();
+  void (async () => {
+    for (;;) {
+      const chunk = await reader?.read();
+      if (chunk === undefined || chunk.done) return;
+      parser.feed(chunk.value);
+    }
+  })();
+}
 
 if (kind === "ssekit") {
   const channel = createChannel();
   const add = (req: NodeRequest, res: NodeResponse) => {
     channel.add(createSession(req, res));
   };
+  addProbe((session) => channel.add(session));
   onHttp1 = onHttp2 = add;
   publishOne = (data) => channel.broadcast({ data });
 } else if (kind === "ssekit-redis") {
@@ -36,6 +71,7 @@ if (kind === "ssekit") {
   const add = (req: NodeRequest, res: NodeResponse) => {
     void channel.add(createSession(req, res));
   };
+  addProbe((session) => channel.add(session));
   onHttp1 = onHttp2 = add;
   publishOne = (data) => {
     channel.broadcast({ data }).catch((error: unknown) => {
@@ -122,7 +158,12 @@ process.on("message", async (m: { type: string; rate?: number; ms?: number; coun
     // The same for every server: collect garbage first, so RSS shows what connections retain.
     (globalThis as { gc?: () => void }).gc?.();
     process.send?.({ type: "rss", rss: process.memoryUsage.rss() });
+  } else if (m.type === "written") {
+    const sorted = [...written].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    process.send?.({ type: "written", count: sorted.length, p50: at(0.5), p99: at(0.99) });
   } else if (m.type === "publish") {
+    written = [];
     const published = await publish(m.rate ?? 1, m.ms ?? 1000);
     process.send?.({ type: "published", published });
   }

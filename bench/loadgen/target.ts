@@ -15,6 +15,9 @@ interface Reply {
   readonly rss?: number;
   readonly published?: number;
   readonly error?: string;
+  readonly count?: number;
+  readonly p50?: number;
+  readonly p99?: number;
 }
 
 export class Target {
@@ -70,6 +73,18 @@ export class Target {
     return (
       (await Target.#ask(this.#child, { type: "publish", rate, ms }, "published", ms + 30_000)).published ?? 0
     );
+  }
+
+  /**
+   * For an ssekit channel: how long after each publish call of the last `publish` the event was
+   * written to the channel's members in the server process (its probe member read it), p50 and
+   * p99 in ms; undefined for other servers or when nothing was read.
+   */
+  async written(): Promise<{ readonly p50: number; readonly p99: number } | undefined> {
+    const reply = await Target.#ask(this.#child, { type: "written" }, "written", 10_000);
+    return reply.count && reply.p50 !== undefined && reply.p99 !== undefined
+      ? { p50: reply.p50, p99: reply.p99 }
+      : undefined;
   }
 
   /** Broadcasts the data 1, 2, ..., `count`, `intervalMs` apart; resolves once all were handed to the server. */

@@ -106,6 +106,8 @@ export class RedisLog<V extends FieldValue = string> {
   readonly #batcher = new Batcher((batch) => this.#appendBatch(batch));
   #everReady = false;
   #closed = false;
+  /** How many batches were sent so far: tells whether one was sent after a given one. */
+  #sentBatches = 0;
 
   /** @internal Made by `createRedisLog`. */
   constructor(options: RedisLogOptions, decode: Decode<V>) {
@@ -132,6 +134,9 @@ export class RedisLog<V extends FieldValue = string> {
     this.#writer = this.#connect("log", { commandTimeout: timeoutMs });
     this.#writer.on("ready", () => {
       this.#everReady = true;
+      // First on each new connection, before any append: appends in flight together must find the
+      // script cached (see #appendBatch), also after Redis restarted without it.
+      appendScript.load(this.#writer).catch(() => {});
     });
     this.#source = {
       key: options.key,
@@ -202,29 +207,40 @@ export class RedisLog<V extends FieldValue = string> {
     return this.#batcher.add(args, bytes, eventId);
   }
 
-  /** Sends one batch of appends: one script call, one answer per entry, in order. */
+  /**
+   * Sends one batch of appends: one script call, one answer per entry, in order. Batches go out on
+   * the one appending connection in the order they are handed over (up to two are in flight), so
+   * Redis applies them in call order. A batch that finds the script gone from Redis's cache (SCRIPT
+   * FLUSH) is sent again whole only when no batch went out after it, which could have been applied
+   * meanwhile; else it is refused (`REJECTED`, nothing appended) rather than appended out of order.
+   * The entries a batch appended are handed to this log's tails that have delivered up to the entry
+   * right before them (see `Tail.takeAppended`) before the appends resolve.
+   */
   async #appendBatch(batch: readonly PendingAppend[]): Promise<void> {
     let writer: Redis;
     try {
-      writer = await this.#ready("append");
+      // Sent before the first await when the connection is up, so batches leave in order.
+      writer = this.#writer.status === "ready" && !this.#closed ? this.#writer : await this.#ready("append");
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
     const args: (string | Buffer | number)[] = [this.maxLength, this.maxAgeMs, this.idField ?? ""];
     for (const pending of batch) args.push(pending.args.length, ...pending.args);
+    const sent = ++this.#sentBatches;
     let reply: unknown;
     try {
-      reply = await appendScript.run(writer, this.#keys, args);
+      reply = await appendScript.run(writer, this.#keys, args, () => this.#sentBatches === sent);
     } catch (error) {
       const reason = failure(error, true, "append");
       for (const pending of batch) pending.reject(reason);
       return;
     }
     const answers = reply as (number | Buffer)[];
+    this.#handOver(replyText(answers[0]), batch, answers);
     batch.forEach((pending, i) => {
-      const status = answers[2 * i];
-      const value = answers[2 * i + 1];
+      const status = answers[1 + 2 * i];
+      const value = answers[2 + 2 * i];
       if (status === 1) pending.resolve(replyText(value));
       else if (status === 0) pending.reject(new DuplicateIdError(pending.eventId, replyText(value)));
       else if (status === 2)
@@ -234,6 +250,33 @@ export class RedisLog<V extends FieldValue = string> {
           new RedisLogError("REJECTED", "append: Redis stopped at an earlier entry of the same batch"),
         );
     });
+  }
+
+  /**
+   * Offers the entries a batch appended (they follow `before` in the log, with nothing between) to
+   * the tails, as a tail would read them back: values through the UTF-8 bytes Redis stores, so that
+   * every process sees the same strings. Made only when a tail is at `before`.
+   */
+  #handOver(before: string, batch: readonly PendingAppend[], answers: readonly (number | Buffer)[]): void {
+    let entries: LogEntry<V>[] | undefined;
+    const appended = (): readonly LogEntry<V>[] => {
+      if (entries !== undefined) return entries;
+      entries = [];
+      batch.forEach((pending, i) => {
+        if (answers[1 + 2 * i] !== 1) return;
+        const fields = Object.create(null) as Record<string, V>;
+        const args = pending.args;
+        for (let j = 0; j + 1 < args.length; j += 2) {
+          const value = args[j + 1] as string | Buffer;
+          fields[args[j] as string] = this.#decode(
+            Buffer.isBuffer(value) ? value : Buffer.from(value, "utf8"),
+          );
+        }
+        entries?.push({ id: replyText(answers[2 + 2 * i]), fields });
+      });
+      return entries;
+    };
+    for (const tail of this.#tails) tail.takeAppended(before, appended);
   }
 
   /**

@@ -13,8 +13,11 @@ import type { Redis } from "ioredis";
  * ARGV[1] most entries kept (0: no count limit), ARGV[2] most milliseconds kept (0: no age limit),
  * ARGV[3] the indexed field ("" for none), then one group per entry, in order: the number of
  * arguments that follow for it, then field, value, field, value, ...
- * Returns one pair per entry, in order: {1, new entry id}, {0, entry id holding the indexed event
- * id} or {2, Redis's error} (that entry and the ones after it were not appended).
+ * Returns the id of the newest entry before the call ("0-0" when none), then one pair per entry, in
+ * order: {1, new entry id}, {0, entry id holding the indexed event id} or {2, Redis's error} (that
+ * entry and the ones after it were not appended). The entries appended by one call follow each
+ * other in the log, right after that first id: a tail that has delivered up to it can take them
+ * from the answer, without reading them back.
  *
  * Many entries go in one call (the log batches the appends of one event-loop turn), each with the
  * exact semantics of appending it alone: an event id taken earlier in the same call is refused
@@ -26,7 +29,8 @@ import type { Redis } from "ioredis";
 const APPEND = `
 local stream, index, trimmedkey = KEYS[1], KEYS[2], KEYS[3]
 local maxlen, maxage, idfield = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local replies = {}
+local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+local replies = {newest and newest[1] or '0-0'}
 local i = 4
 while i <= #ARGV do
   local first, last = i + 1, i + tonumber(ARGV[i])
@@ -148,18 +152,29 @@ export class Script {
     this.#sha = createHash("sha1").update(source).digest("hex");
   }
 
-  /** Runs the script; replies come back as Buffers, so binary values stay intact. */
+  /**
+   * Runs the script; replies come back as Buffers, so binary values stay intact. When Redis does
+   * not have it cached, sends it whole (EVAL) if `mayResend()` says so; else rejects with Redis's
+   * NOSCRIPT error (the script did not run). The command goes out before this returns, so calls
+   * made one after the other reach Redis in that order.
+   */
   async run(
     redis: Redis,
     keys: readonly string[],
     args: readonly (string | Buffer | number)[],
+    mayResend: () => boolean = () => true,
   ): Promise<unknown> {
     try {
       return await redis.callBuffer("EVALSHA", this.#sha, keys.length, ...keys, ...args);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT") || !mayResend()) throw error;
       return await redis.callBuffer("EVAL", this.#source, keys.length, ...keys, ...args);
     }
+  }
+
+  /** Has Redis cache the script (SCRIPT LOAD), so that the next runs find it. */
+  async load(redis: Redis): Promise<void> {
+    await redis.call("SCRIPT", "LOAD", this.#source);
   }
 }
 

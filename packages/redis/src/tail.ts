@@ -2,13 +2,16 @@
  * Following a log: a loop of XREAD BLOCK on a connection of its own, handing each batch of new
  * entries to a handler in log order, exactly once. The position only moves past entries that were
  * handed over, so when Redis goes away the tail retries with backoff and, once it is back, reads on
- * from the last entry it delivered: nothing is skipped and nothing is delivered twice.
+ * from the last entry it delivered: nothing is skipped and nothing is delivered twice. Entries its
+ * own log appended right after its position are handed to it from the append's answer
+ * (`takeAppended`), a round trip before XREAD would bring them; XREAD then skips what it has.
  * Not responsible for appending or for what the handler does with the entries.
  */
 import type { Redis } from "ioredis";
 import { type Backoff, backoffDelay, whenReady } from "./connection.js";
 import { type Decode, type FieldValue, type LogEntry, replyText, toEntries } from "./entries.js";
 import { RedisLogError } from "./errors.js";
+import { compareIds } from "./ids.js";
 
 export interface TailOptions {
   /**
@@ -90,6 +93,29 @@ export class Tail<V extends FieldValue = string> {
     await this.#done;
   }
 
+  /**
+   * @internal Called by the log with the entries one of its appends just added, which follow
+   * `before` in the log with nothing between: when this tail has delivered exactly up to `before`,
+   * it delivers them now (the XREAD on its way skips them when it returns). Otherwise the tail is
+   * behind (or ahead) and reads them in turn, so the order stays the log's.
+   */
+  takeAppended(before: string, appended: () => readonly LogEntry<V>[]): void {
+    if (this.#closed || this.#position !== before) return;
+    const entries = appended();
+    const last = entries.at(-1);
+    if (last === undefined) return;
+    this.#position = last.id;
+    this.#deliver(entries);
+  }
+
+  #deliver(entries: readonly LogEntry<V>[]): void {
+    try {
+      this.#handler(entries);
+    } catch (error) {
+      this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   #settleStart(error?: Error): void {
     this.#startError = error;
     const waiters = this.#startWaiters;
@@ -126,15 +152,16 @@ export class Tail<V extends FieldValue = string> {
         }
         if (this.#closed) break;
         const streams = reply as [Buffer, unknown][] | null;
-        const entries = streams?.[0] ? toEntries(streams[0][1], source.decode) : [];
+        let entries = streams?.[0] ? toEntries(streams[0][1], source.decode) : [];
+        // Entries handed over by takeAppended while this XREAD was on its way are delivered already.
+        const position = this.#position;
+        if (entries.length > 0 && position !== undefined && compareIds(entries[0]?.id ?? "", position) <= 0) {
+          entries = entries.filter((entry) => compareIds(entry.id, position) > 0);
+        }
         const last = entries.at(-1);
         if (last === undefined) continue;
         this.#position = last.id;
-        try {
-          this.#handler(entries);
-        } catch (error) {
-          this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
-        }
+        this.#deliver(entries);
       } catch (error) {
         if (this.#closed) break;
         failures++;

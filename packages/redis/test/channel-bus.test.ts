@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { Redis } from "ioredis";
 import {
   createChannel,
   createWebSession,
@@ -228,6 +229,46 @@ test("Redis down: broadcast rejects, sessions stay open; back up: both instances
     await Promise.all([one.close(), two.close()]);
     await Promise.all([a.close(), b.close()]);
     await durable.stop();
+  }
+});
+
+test("the broadcasting instance writes its event when Redis answers, without waiting for its follower; the other instance gets it through its own", async () => {
+  const key = `channel-test-${++keys}`;
+  let resumed = false;
+  // After the kill below, this instance's follower reconnects only seconds later.
+  const a = redisChannelBus({
+    redis: server.url,
+    key,
+    backoff: { initialMs: 5_000, maxMs: 5_000 },
+    onResume: () => {
+      resumed = true;
+    },
+  });
+  buses.push(a);
+  const b = redisChannelBus({ redis: server.url, key, blockMs: 500 });
+  buses.push(b);
+  const one = createChannel({ bus: a });
+  await one.ready();
+  const admin = new Redis(server.url);
+  const two = createChannel({ bus: b });
+  try {
+    // The only follower connection so far is this instance's (the other one's connects later).
+    const list = String(await admin.call("CLIENT", "LIST"));
+    const tail = list.split("\n").find((line) => line.includes(` name=ssekit-tail:${key} `));
+    await admin.call("CLIENT", "KILL", "ID", tail?.match(/^id=(\d+) /)?.[1] ?? "none");
+    await two.ready();
+    const onA = join(one);
+    const onB = join(two);
+    const id = await one.broadcast({ data: "mine" });
+    await onA.reader.until(1);
+    assert.equal(resumed, false, "written before this instance's follower was back");
+    await onB.reader.until(1);
+    assert.deepEqual(onA.reader.data(), ["mine"]);
+    assert.deepEqual(onB.reader.data(), ["mine"]);
+    assert.deepEqual([onA.reader.events[0]?.lastEventId, onB.reader.events[0]?.lastEventId], [id, id]);
+  } finally {
+    admin.disconnect();
+    await Promise.all([one.close(), two.close()]);
   }
 });
 

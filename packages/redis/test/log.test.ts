@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
-import { createRedisLog, DuplicateIdError, type LogEntry, RedisLogError, START } from "../src/index.js";
+import {
+  createRedisLog,
+  DuplicateIdError,
+  type LogEntry,
+  type RedisLog,
+  RedisLogError,
+  START,
+} from "../src/index.js";
 import { RedisServer } from "./support/redis-server.js";
 
 let server: RedisServer;
@@ -284,18 +291,29 @@ test("Redis down: append rejects with a typed error; after a SIGKILL and restart
     blockMs: 200,
     backoff: { initialMs: 20, maxMs: 200 },
   });
+  let other: RedisLog | undefined;
   try {
     const seen: string[] = [];
     let resumed = 0;
     let failed = 0;
     let notify: () => void = () => {};
+    let onResume: () => void = () => {};
+    const back = new Promise<void>((resolve) => {
+      onResume = resolve;
+    });
     const tail = log.tail(
       "$",
       (entries) => {
         for (const e of entries) seen.push(e.fields.n ?? "");
         notify();
       },
-      { onError: () => failed++, onResume: () => resumed++ },
+      {
+        onError: () => failed++,
+        onResume: () => {
+          resumed++;
+          onResume();
+        },
+      },
     );
     await tail.started();
     const until = (count: number) =>
@@ -325,10 +343,17 @@ test("Redis down: append rejects with a typed error; after a SIGKILL and restart
       }
     }
     await until(10);
+    // The log's own appends reach its tail from their answers, maybe before the tail is back.
     assert.deepEqual(seen, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    await back;
     assert.ok(failed > 0 && resumed > 0, "the tail reported the outage and the resume");
+    // Resumed after the last entry it delivered: another process's append comes through XREAD, once.
+    other = createRedisLog({ redis: durable.url, key: "outage" });
+    await other.append({ n: "10" });
+    await until(11);
+    assert.deepEqual(seen, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
   } finally {
-    await log.close();
+    await Promise.all([log.close(), other?.close()]);
     await durable.stop();
   }
 });
@@ -396,5 +421,111 @@ test("Redis unreachable at start: appends and tails report it after timeoutMs, t
   } finally {
     await log.close();
     await late.stop();
+  }
+});
+
+/** The client id Redis gives the connection named `name` (the log names its connections). */
+async function clientId(name: string): Promise<string> {
+  const list = String(await admin.call("CLIENT", "LIST"));
+  const line = list.split("\n").find((l) => l.includes(` name=${name} `));
+  const id = line?.match(/^id=(\d+) /)?.[1];
+  if (id === undefined) throw new Error(`no client named ${name}`);
+  return id;
+}
+
+test("an append hands its entries to its own log's tails at the end before it resolves, even with the tail's connection down; the tail reads on after them, each entry once", async () => {
+  // The tail's connection stays down for a second after the kill, so only the append's answer can bring the entries.
+  const log = createRedisLog({ redis: server.url, key: key(), backoff: { initialMs: 2_000, maxMs: 2_000 } });
+  const other = createRedisLog({ redis: server.url, key: log.key });
+  try {
+    const seen: string[] = [];
+    const otherSeen: string[] = [];
+    let notify: () => void = () => {};
+    const tail = log.tail("$", (entries) => {
+      for (const e of entries) seen.push(`${e.id} ${e.fields.n}`);
+      notify();
+    });
+    const otherTail = other.tail("$", (entries) => {
+      for (const e of entries) otherSeen.push(`${e.id} ${e.fields.n}`);
+      notify();
+    });
+    await Promise.all([tail.started(), otherTail.started()]);
+    await admin.call("CLIENT", "KILL", "ID", await clientId(`ssekit-tail:${log.key}`));
+    // A lone surrogate is stored as UTF-8's replacement character: the process that appended it
+    // must see what every other process reads back.
+    const first = await log.append({ n: "a\uD800" });
+    assert.deepEqual(seen, [`${first} a\uFFFD`], "delivered from the answer, before append resolved");
+    const burst = await Promise.all([log.append({ n: "b" }), log.append({ n: "c" })]);
+    assert.deepEqual(seen.slice(1), [`${burst[0]} b`, `${burst[1]} c`]);
+    // Entries appended elsewhere come through XREAD once the connection is back, after those.
+    const elsewhere = await other.append({ n: "d" });
+    const mine = await log.append({ n: "e" });
+    const expected = [`${first} a\uFFFD`, `${burst[0]} b`, `${burst[1]} c`, `${elsewhere} d`, `${mine} e`];
+    await new Promise<void>((resolve) => {
+      notify = () => seen.length >= 5 && otherSeen.length >= 5 && resolve();
+      notify();
+    });
+    assert.deepEqual(seen.slice(0, 3), expected.slice(0, 3));
+    // "e" followed "d", which this process had not read yet: it waited for the tail, in log order.
+    assert.deepEqual(seen, expected);
+    assert.deepEqual(otherSeen, expected, "one order, the same values, in every process");
+    await log.append({ n: "f" });
+    await new Promise<void>((resolve) => {
+      notify = () => otherSeen.length >= 6 && resolve();
+      notify();
+    });
+    assert.deepEqual(seen, otherSeen, "nothing delivered twice");
+  } finally {
+    await Promise.all([log.close(), other.close()]);
+  }
+});
+
+test("batches in flight together stay in call order when Redis lost the script: one sent before another is refused, not appended after it", async () => {
+  const log = createRedisLog({ redis: server.url, key: key() });
+  try {
+    await log.append({ n: "warm-up" });
+    await admin.call("SCRIPT", "FLUSH");
+    const firstBatch = log.append({ n: "1" });
+    // Let the first batch go (its flush is a microtask), then make a second one while it is on its way.
+    await Promise.resolve();
+    const secondBatch = log.append({ n: "2" });
+    const [first, second] = await Promise.allSettled([firstBatch, secondBatch]);
+    assert.equal(first?.status, "rejected", "sent before another batch: not resent");
+    assert.ok(
+      first?.status === "rejected" &&
+        first.reason instanceof RedisLogError &&
+        first.reason.code === "REJECTED",
+      String(first?.status === "rejected" ? first.reason : first),
+    );
+    assert.equal(second?.status, "fulfilled", "the last one sent is resent whole");
+    const all = await log.read(START, 10);
+    assert.deepEqual(all.kind === "found" ? all.entries.map((e) => e.fields.n) : all.kind, ["warm-up", "2"]);
+    // The script is cached again: appends go on as before.
+    assert.deepEqual(
+      await Promise.all([log.append({ n: "3" }), log.append({ n: "4" })]).then((ids) => ids.length),
+      2,
+    );
+  } finally {
+    await log.close();
+  }
+});
+
+test("after Redis restarts without its script cache, appends in flight together all land: the log loads the script first on every new connection", async () => {
+  const durable = await RedisServer.start({ appendonly: true });
+  const log = createRedisLog({ redis: durable.url, key: "reload", backoff: { initialMs: 20, maxMs: 100 } });
+  try {
+    await log.append({ n: "0" });
+    await durable.kill();
+    await durable.restart();
+    while (!log.connected) await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    const firstBatch = log.append({ n: "1" });
+    await Promise.resolve();
+    const ids = await Promise.all([firstBatch, log.append({ n: "2" })]);
+    assert.equal(ids.length, 2);
+    const all = await log.read(START, 10);
+    assert.deepEqual(all.kind === "found" ? all.entries.map((e) => e.fields.n) : all.kind, ["0", "1", "2"]);
+  } finally {
+    await log.close();
+    await durable.stop();
   }
 });
