@@ -30,6 +30,8 @@ import { hardFileLimit, Target, type TargetKind } from "./loadgen/target.js";
 import type { BenchOptions, Section, Table } from "./report.js";
 
 const KINDS: readonly TargetKind[] = ["ssekit", "better-sse", "naive"];
+/** The idle-memory table also has ssekit with `detach: true`. */
+const IDLE_KINDS: readonly TargetKind[] = ["ssekit", "ssekit-detach", "better-sse", "naive"];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Step {
@@ -404,7 +406,7 @@ export async function run(options: BenchOptions): Promise<Section> {
   const rounds = options.quick ? 1 : 3;
   const samples = new Map<TargetKind, { open: number; perConnection: number }[]>();
   for (let round = 0; round < rounds; round++) {
-    for (const kind of KINDS) {
+    for (const kind of IDLE_KINDS) {
       const result = await idleMemory(kind, idleConnections);
       samples.set(kind, [...(samples.get(kind) ?? []), result]);
       console.error(
@@ -415,7 +417,7 @@ export async function run(options: BenchOptions): Promise<Section> {
   const memoryRows: (string | number)[][] = [];
   const memory = new Map<TargetKind, number>();
   const kib = (bytes: number) => Math.round(bytes / 102.4) / 10;
-  for (const kind of KINDS) {
+  for (const kind of IDLE_KINDS) {
     const sorted = [...(samples.get(kind) ?? [])].sort((a, b) => a.perConnection - b.perConnection);
     const median = sorted[Math.floor(sorted.length / 2)];
     if (!median) continue;
@@ -456,7 +458,7 @@ export async function run(options: BenchOptions): Promise<Section> {
       ],
       rows: memoryRows,
       notes: [
-        `ssekit / better-sse: ${ratio(memory.get("ssekit"), memory.get("better-sse"))} (target at most 0.5); ssekit / naive: ${ratio(memory.get("ssekit"), memory.get("naive"))}.`,
+        `ssekit / better-sse: ${ratio(memory.get("ssekit"), memory.get("better-sse"))} (target at most 0.5); ssekit / naive: ${ratio(memory.get("ssekit"), memory.get("naive"))}; with \`detach: true\` (ssekit-detach, see the README's "Memory per connection"): ${ratio(memory.get("ssekit-detach"), memory.get("naive"))} of naive.`,
         `Median of ${rounds} round(s), each starting every server afresh in turn; RSS after a forced garbage collection, minus RSS before connecting.`,
         "Each connection is a file descriptor in the server process; 50,000 sessions in one process are measured over HTTP/2 below.",
       ],

@@ -1,7 +1,8 @@
 /**
- * The server-under-test process: `target-process.ts ssekit|ssekit-redis|better-sse|naive [http1|h2c]
- * [REDIS_URL]` (`ssekit-redis`: the channel is on a Redis bus, so every broadcast goes through
- * Redis and back before it is written to the subscribers). Serves
+ * The server-under-test process: `target-process.ts ssekit|ssekit-detach|ssekit-redis|better-sse|naive
+ * [http1|h2c] [REDIS_URL]` (`ssekit-detach`: sessions made with `detach: true`; `ssekit-redis`: the
+ * channel is on a Redis bus, so every broadcast goes through Redis and back before it is written to
+ * the subscribers). Serves
  * GET / as an event stream on 127.0.0.1 (port 0) over node:http, or over node:http2's
  * `createServer` (cleartext HTTP/2, prior knowledge) through its compatibility API; publishes to
  * every subscriber when told (timestamps at a rate, or the sequence 1..n), reports RSS. An ssekit
@@ -56,10 +57,11 @@ function addProbe(add: (session: Session) => unknown): void {
   })();
 }
 
-if (kind === "ssekit") {
+if (kind === "ssekit" || kind === "ssekit-detach") {
   const channel = createChannel();
+  const detach = kind === "ssekit-detach";
   const add = (req: NodeRequest, res: NodeResponse) => {
-    channel.add(createSession(req, res));
+    channel.add(createSession(req, res, { detach }));
   };
   addProbe((session) => channel.add(session));
   onHttp1 = onHttp2 = add;

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 
-export type TargetKind = "ssekit" | "ssekit-redis" | "better-sse" | "naive";
+export type TargetKind = "ssekit" | "ssekit-detach" | "ssekit-redis" | "better-sse" | "naive";
 const PROCESS = new URL("./target-process.ts", import.meta.url).pathname;
 
 interface Reply {
