@@ -28,12 +28,16 @@ if (files.length === 0) {
 }
 
 const concurrency = process.env.SSEKIT_TEST_CONCURRENCY ?? "3";
+// A test that never settles (a wait on a server that is gone) fails after this many ms, named,
+// instead of holding the whole run until CI's limit; tests that need longer say so themselves.
+const timeout = process.env.SSEKIT_TEST_TIMEOUT_MS ?? "600000";
 const args = [
   "--conditions=ssekit-source",
   "--import",
   "tsx",
   "--test",
   `--test-concurrency=${concurrency}`,
+  `--test-timeout=${timeout}`,
   "--test-reporter=spec",
   ...files,
 ];
