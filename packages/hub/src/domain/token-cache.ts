@@ -20,7 +20,8 @@ export interface TokenCacheOptions {
 }
 
 interface Entry {
-  readonly rights: Rights;
+  /** The rights, as the promise every reuse returns (one for all of them). */
+  readonly rights: Promise<Rights>;
   /** Reuse until this time (ms since the epoch): the earlier of the token's exp and the max age. */
   readonly until: number;
 }
@@ -44,7 +45,7 @@ export class TokenCache implements TokenVerifier {
     const entry = this.#entries.get(token);
     if (entry !== undefined) {
       // Strictly before: a token whose exp is now is expired (RFC 7519 section 4.1.4).
-      if (this.#now() < entry.until) return Promise.resolve(entry.rights);
+      if (this.#now() < entry.until) return entry.rights;
       this.#entries.delete(token);
     }
     return this.#verifier.verify(token).then((rights) => {
@@ -65,6 +66,6 @@ export class TokenCache implements TokenVerifier {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(token, { rights, until });
+    this.#entries.set(token, { rights: Promise.resolve(rights), until });
   }
 }

@@ -153,6 +153,12 @@ export function readBody(req: HubRequest, limit: number, timeoutMs: number): Pro
       new HttpError(413, `the body is ${length} bytes; this hub accepts at most ${limit}`),
     );
   }
+  if (isBuffered(req, length)) {
+    // All of it, as one Buffer (null when the body is empty); resumed so that `end` follows.
+    const body = (req.read() as Buffer | null) ?? EMPTY_BODY;
+    req.resume();
+    return Promise.resolve(body);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -165,7 +171,7 @@ export function readBody(req: HubRequest, limit: number, timeoutMs: number): Pro
       if (size > limit) {
         done();
         req.resume();
-        reject(new HttpError(413, `the body is larger than ${limit} bytes, the most this hub accepts`));
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -189,6 +195,22 @@ export function readBody(req: HubRequest, limit: number, timeoutMs: number): Pro
       reject(error);
     });
   });
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * True when the whole body of an HTTP/1.1 request, `length` bytes by its Content-Length, is in its
+ * buffer, unread: node's parser reads a small body with the request's head, so that a route that
+ * has awaited once before reading finds it there, to be taken at once, without listeners or a
+ * timer. (The request is marked complete only later, when the parser next runs.)
+ */
+function isBuffered(req: HubRequest, length: number): req is IncomingMessage {
+  return !("stream" in req) && req.readableFlowing === null && req.readableLength === length;
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `the body is larger than ${limit} bytes, the most this hub accepts`);
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -233,11 +255,15 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
 
 const EXPOSED = "Link, Last-Event-ID, Mercure-Last-Event-ID, WWW-Authenticate";
 
+const DISCOVERY = `<${MERCURE_PATH}>; rel="mercure"`;
+/** The common headers of a request without Origin (not a browser's cross-origin one): one object for all. */
+const WITHOUT_ORIGIN: Readonly<Record<string, string>> = Object.freeze({ link: DISCOVERY });
+
 /** The headers every response carries: discovery and, for allowed origins, CORS. */
-export function commonHeaders(req: RequestHead, cors: readonly string[]): Record<string, string> {
-  const headers: Record<string, string> = { link: `<${MERCURE_PATH}>; rel="mercure"` };
+export function commonHeaders(req: RequestHead, cors: readonly string[]): Readonly<Record<string, string>> {
   const origin = req.headers.origin;
-  if (typeof origin !== "string") return headers;
+  if (typeof origin !== "string") return WITHOUT_ORIGIN;
+  const headers: Record<string, string> = { link: DISCOVERY };
   if (cors.includes(origin)) {
     headers["access-control-allow-origin"] = origin;
     headers["access-control-allow-credentials"] = "true";

@@ -117,14 +117,19 @@ export function unavailableError(error: TransportUnavailableError): HttpError {
   );
 }
 
+/**
+ * `query`: the request's query, where a token may be given; `common`: the discovery and CORS
+ * headers, sent with the answer (an error's are set by the hub's handler).
+ */
 export async function publishRoute(
   context: RouteContext,
   req: HubRequest,
   res: HubResponse,
-  url: URL,
+  query: URLSearchParams,
+  common: Readonly<Record<string, string>>,
 ): Promise<void> {
   const started = performance.now();
-  const rights = await context.authenticate.publisher(req, url.searchParams);
+  const rights = await context.authenticate.publisher(req, query);
   const body = await readBody(req, context.config.maxBodyBytes, context.config.bodyTimeoutMs);
   const update = parseUpdate(req.headers["content-type"], body);
   if (!canPublish(update.topics, rights)) {
@@ -135,7 +140,9 @@ export async function publishRoute(
   }
   const stored = await appendUpdate(context, update);
   const answer = `${stored.id}`;
+  // One header object, written at once: headers set before writeHead would be merged into it.
   res.writeHead(200, {
+    ...common,
     "content-type": "text/plain; charset=utf-8",
     "content-length": Buffer.byteLength(answer),
   });

@@ -83,6 +83,8 @@ export interface Hub {
 export const MAX_STREAMS_PER_CONNECTION = 1000;
 /** Milliseconds a graceful shutdown waits for the publishes it had admitted to be answered. */
 const PUBLISH_GRACE_MS = 5_000;
+/** The query of a request that has none; read, never changed. */
+const NO_QUERY = new URLSearchParams();
 /** Unflushed bytes at which a replay waits for its client to read (at most half the slow-consumer bound). */
 const REPLAY_HIGH_WATER = 256 * 1024;
 
@@ -100,7 +102,12 @@ class HubImpl implements Hub {
   /** Aborted when the shutdown starts: held polls are answered. */
   readonly #closingSignal = new AbortController();
   /** Publish requests being answered: a graceful shutdown answers them before closing. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  #publishing = 0;
+  /** Called when the last publish being answered is, once a shutdown waits for that. */
+  #drained: (() => void) | undefined;
+  readonly #publishAnswered = (): void => {
+    if (--this.#publishing === 0) this.#drained?.();
+  };
 
   constructor(config: HubConfig) {
     this.config = config;
@@ -194,12 +201,24 @@ class HubImpl implements Hub {
   }
 
   handle(req: HubRequest, res: HubResponse): void {
-    const handled = this.#route(req, res).catch((error: unknown) => this.#fail(req, res, error));
-    // A graceful shutdown answers the publishes it has admitted before it closes their sockets.
-    if (req.method === "POST" && this.#closing === undefined) {
-      this.#inFlight.add(handled);
-      void handled.finally(() => this.#inFlight.delete(handled));
+    if (req.method !== "POST" || this.#closing !== undefined) {
+      this.#route(req, res).catch((error: unknown) => this.#fail(req, res, error));
+      return;
     }
+    // A graceful shutdown answers the publishes it has admitted before it closes their sockets.
+    this.#publishing++;
+    // What publishers send, a POST to the Mercure path without a query, needs no URL parsed.
+    const handled =
+      req.url === MERCURE_PATH
+        ? publishRoute(this.#context, req, res, NO_QUERY, commonHeaders(req, this.config.cors))
+        : this.#route(req, res);
+    handled.then(this.#publishAnswered, (error: unknown) => {
+      try {
+        this.#fail(req, res, error);
+      } finally {
+        this.#publishAnswered();
+      }
+    });
   }
 
   #fail(req: HubRequest, res: HubResponse, error: unknown): void {
@@ -234,10 +253,10 @@ class HubImpl implements Hub {
     }
     const common = commonHeaders(req, this.config.cors);
     const path = url.pathname;
-    // An event stream passes these to writeHead instead: headers set before writeHead stay in the
-    // response (a dictionary of [name, value] arrays) for as long as the stream is open. Errors
-    // get them in #fail.
-    if (!(path === MERCURE_PATH && method === "GET")) setHeaders(res, common);
+    // An event stream and a publish pass these to writeHead instead: headers set before writeHead
+    // stay in the response (a dictionary of [name, value] arrays) for as long as the stream is
+    // open, and are merged into the ones given to writeHead. Errors get them in #fail.
+    if (!(path === MERCURE_PATH && (method === "GET" || method === "POST"))) setHeaders(res, common);
     if (path === MERCURE_PATH) {
       if (method === "GET" || method === "HEAD") {
         const poll = url.searchParams.get("poll");
@@ -251,7 +270,7 @@ class HubImpl implements Hub {
           await pollRoute(context, req, res, url);
         } else await subscribeRoute(context, req, responseAnswer(req, res), url, common);
       } else if (method === "POST") {
-        await publishRoute(context, req, res, url);
+        await publishRoute(context, req, res, url.searchParams, common);
       } else {
         throw new HttpError(
           405,
@@ -356,10 +375,12 @@ class HubImpl implements Hub {
     // Publishes admitted before the shutdown are answered (stored and acknowledged, or refused
     // with a reason), so that no publisher is left unsure whether its update was stored; one whose
     // body has not arrived within the grace period is cut off before anything of it was stored.
-    if (this.#inFlight.size > 0) {
+    if (this.#publishing > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled(this.#inFlight),
+        new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        }),
         new Promise((resolve) => {
           timer = setTimeout(resolve, PUBLISH_GRACE_MS);
         }),

@@ -228,6 +228,59 @@ describe("publish bodies", () => {
     assert.deepEqual(await stored(started, "/bad/abort"), ["after"]);
   });
 
+  test("a body that arrives after its head, in parts, is read whole", async () => {
+    const jwt = await publisherToken();
+    const body = "topic=%2Flate&data=first+half+and+second+half";
+    const received = new Promise((resolve) => started.hub.server.once("request", resolve));
+    const client = connect(Number(new URL(started.url).port), "127.0.0.1");
+    try {
+      let response = "";
+      client.setEncoding("utf8");
+      const answered = new Promise<void>((resolve) =>
+        client.on("data", (chunk: string) => {
+          response += chunk;
+          if (response.includes("\r\n\r\n")) resolve();
+        }),
+      );
+      client.write(
+        "POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n" +
+          `Authorization: Bearer ${jwt}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`,
+      );
+      // The hub has the head and the first part of the body when it starts reading; the rest
+      // comes later.
+      await received;
+      client.write(body.slice(20));
+      await answered;
+      assert.equal(parseRaw(response).status, 200, response);
+      assert.deepEqual(await stored(started, "/late"), ["first half and second half"]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test("publishes pipelined on one connection are each read whole and answered in order", async () => {
+    const jwt = await publisherToken();
+    const request = (data: string, close = false) => {
+      const body = `topic=%2Fpipelined&data=${data}`;
+      return (
+        `POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\n${close ? "Connection: close\r\n" : ""}` +
+        `Authorization: Bearer ${jwt}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}`
+      );
+    };
+    const response = await rawExchange(started, request("one") + request("two") + request("three", true));
+    const ids = response
+      .split(/HTTP\/1\.1 /)
+      .slice(1)
+      .map((answer) => {
+        assert.match(answer, /^200 /, response);
+        return answer.split("\r\n\r\n")[1];
+      });
+    assert.equal(ids.length, 3, response);
+    assert.deepEqual(await stored(started, "/pipelined"), ["one", "two", "three"]);
+  });
+
   test("a chunked body is read whole", async () => {
     const jwt = await publisherToken();
     const response = await rawExchange(
