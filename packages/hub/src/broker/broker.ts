@@ -42,6 +42,8 @@ export class Broker {
   readonly #log: Logger;
   readonly #subscriptionEvents: boolean;
   readonly #ready: Promise<void>;
+  /** True once `#ready` has resolved: appends then need not wait for it. */
+  #following = false;
   /** The id of the newest update in history, and of the newest public one, as the tail saw them. */
   #newestId = "earliest";
   #newestPublicId = "earliest";
@@ -94,6 +96,7 @@ export class Broker {
       this.#newestPublicId = newestPublic;
     }
     void this.#prune();
+    this.#following = true;
   }
 
   /** Resolves once the broker follows the transport; rejects when it cannot (Redis unreachable at start). */
@@ -164,10 +167,10 @@ export class Broker {
 
   /** Appends `update` to the transport; resolves once it is durable. Dispatch follows from the tail. */
   async append(update: Update): Promise<StoredUpdate> {
-    await this.#ready;
-    const started = process.hrtime.bigint();
+    if (!this.#following) await this.#ready;
+    const started = performance.now();
     const stored = await this.transport.append(update);
-    this.#metrics.transportAppend.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.#metrics.transportAppend.observe((performance.now() - started) / 1000);
     this.#metrics.published.inc();
     return stored;
   }

@@ -33,12 +33,15 @@ export class LocalTransport implements Transport {
     return 0;
   }
 
-  async append(update: Update): Promise<StoredUpdate> {
-    const stored = await this.#store.append(update);
-    // Before the append's caller hears of it: live delivery in the store's order.
+  append(update: Update): Promise<StoredUpdate> {
+    return this.#store.append(update).then(this.#deliver);
+  }
+
+  /** Before the append's caller hears of it: live delivery in the store's order. */
+  readonly #deliver = (stored: StoredUpdate): StoredUpdate => {
     this.#listener?.updates([stored]);
     return stored;
-  }
+  };
 
   async announce(event: SubscriptionEvent): Promise<void> {
     this.#listener?.event(event.update, event.position);

@@ -20,6 +20,17 @@ describe("event ids chosen by the hub", () => {
     assert.ok((ids[2] ?? "") < (ids[3] ?? ""));
   });
 
+  test("within one millisecond, every digit after the version is random, and the variant is 8, 9, a or b", () => {
+    const ids = Array.from({ length: 2_000 }, () => newEventId(1_000));
+    for (const id of ids) assert.match(id, UUID_V7);
+    assert.equal(new Set(ids).size, ids.length);
+    for (let at = 24; at < 45; at++) {
+      if (at === 27 || at === 32) continue;
+      const digits = new Set(ids.map((id) => id[at]));
+      assert.equal(digits.size, at === 28 ? 4 : 16, `digit ${at}: ${[...digits].join("")}`);
+    }
+  });
+
   test("are given to an update without one; a publisher's id is kept", () => {
     assert.match(validateUpdate({ topics: ["/a"] }).id, UUID_V7);
     assert.equal(validateUpdate({ topics: ["/a"], id: "mine" }).id, "mine");

@@ -4,7 +4,11 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { FormEncodingError, formFields, parseForm } from "../../src/http/form.js";
 
-const PIECES = ["a", "=", "&", "+", "%", "%2", "%41", "%zz", "%C3%A9", "%C3", "%FF", "%E2%9C%93", "é"];
+const PIECES = [
+  ...["a", "=", "&", "+", "%", "%2", "%41", "%zz", "%C3%A9", "%C3", "%FF", "%E2%9C%93", "é"],
+  // Escapes of ASCII bytes, decoded without decodeURIComponent: either case, NUL, DEL, % itself.
+  ...["%2f", "%3A", "%00", "%7F", "%7f", "%25", "%2B", "%80", "%4g", "%g4"],
+];
 
 /** `formFields`' answer as URLSearchParams entries, for comparison. */
 const entriesOf = (text: string) => formFields(text, "form field").map(({ name, value }) => [name, value]);
