@@ -1,8 +1,8 @@
 /**
  * The local transport: one hub process over an embedded store (memory.ts or sqlite.ts). The log
- * is the store; following it is a call to the broker each time an append resolves (appends
- * resolve in call order, so that is the log's order), and subscription events go straight back to
- * the broker. No other node exists, so `shared` is false and there are no subscriptions elsewhere.
+ * is the store; following it is a call to the broker with each batch the store has appended,
+ * before those appends resolve (in call order, so that is the log's order), and subscription
+ * events go straight back to the broker. No other node exists, so `shared` is false and there are no subscriptions elsewhere.
  * Not responsible for storage (the store) or fan-out (the broker).
  */
 import type { SubscriptionDocument } from "../domain/subscription.js";
@@ -30,18 +30,14 @@ export class LocalTransport implements Transport {
   async follow(listener: TransportListener): Promise<number> {
     if (this.#listener !== undefined) throw new Error("this transport is already followed");
     this.#listener = listener;
+    // Before the appends' callers hear of them: live delivery in the store's order.
+    this.#store.onAppended((batch) => listener.updates(batch));
     return 0;
   }
 
   append(update: Update): Promise<StoredUpdate> {
-    return this.#store.append(update).then(this.#deliver);
+    return this.#store.append(update);
   }
-
-  /** Before the append's caller hears of it: live delivery in the store's order. */
-  readonly #deliver = (stored: StoredUpdate): StoredUpdate => {
-    this.#listener?.updates([stored]);
-    return stored;
-  };
 
   async announce(event: SubscriptionEvent): Promise<void> {
     this.#listener?.event(event.update, event.position);
@@ -77,6 +73,7 @@ export class LocalTransport implements Transport {
 
   async close(): Promise<void> {
     this.#listener = undefined;
+    this.#store.onAppended(undefined);
     await this.#store.close();
   }
 }

@@ -26,6 +26,7 @@ export class MemoryStore implements Store {
   #nextSeq = 1;
   /** Appends of this turn of the event loop, stored together by `#store`. */
   readonly #batch = new AppendBatch((batch) => this.#store(batch));
+  #onAppended: ((batch: readonly StoredUpdate[]) => void) | undefined;
 
   constructor(readonly limits: HistoryLimits) {}
 
@@ -33,20 +34,36 @@ export class MemoryStore implements Store {
     return this.#batch.add(update);
   }
 
-  /** Stores the batch in call order and settles each append (a duplicate id fails only its own). */
+  onAppended(listener: ((batch: readonly StoredUpdate[]) => void) | undefined): void {
+    this.#onAppended = listener;
+  }
+
+  /**
+   * Stores the batch in call order, hands what was stored to the listener, then settles each
+   * append (a duplicate id fails only its own).
+   */
   #store(batch: readonly PendingAppend[]): void {
     const time = Date.now();
-    for (const { update, resolve, reject } of batch) {
+    const results: (StoredUpdate | DuplicateIdError)[] = [];
+    const appended: StoredUpdate[] = [];
+    for (const { update } of batch) {
       const taken = this.#ids.get(update.id);
       if (taken !== undefined) {
-        reject(new DuplicateIdError(update.id, this.#log[this.#indexOf(taken)]));
+        results.push(new DuplicateIdError(update.id, this.#log[this.#indexOf(taken)]));
         continue;
       }
       const stored = storedUpdate(update, this.#nextSeq++, time);
       this.#log.push(stored);
       this.#ids.set(stored.id, stored.seq);
-      resolve(stored);
+      results.push(stored);
+      appended.push(stored);
     }
+    if (appended.length > 0) this.#onAppended?.(appended);
+    batch.forEach(({ resolve, reject }, i) => {
+      const result = results[i];
+      if (result instanceof DuplicateIdError) reject(result);
+      else if (result !== undefined) resolve(result);
+    });
     // Keep the count bound without waiting for the background prune, in bulk to stay O(1) amortized.
     if (this.#log.length > this.limits.maxEvents + Math.max(16, this.limits.maxEvents >> 4))
       this.#pruneCount();

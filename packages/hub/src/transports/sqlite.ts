@@ -92,6 +92,7 @@ export class SqliteStore implements Store {
   readonly limits: HistoryLimits;
   /** Appends of this turn of the event loop, committed together by `#store`. */
   readonly #batch = new AppendBatch((batch) => this.#store(batch));
+  #onAppended: ((batch: readonly StoredUpdate[]) => void) | undefined;
   readonly #commit: (batch: readonly PendingAppend[], time: number) => RowResult[];
   readonly #checkpointer: Checkpointer | undefined;
 
@@ -180,11 +181,22 @@ export class SqliteStore implements Store {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    batch.forEach((pending, i) => {
+    const stored = batch.map((pending, i) => {
       const result = results[i];
-      if (result?.ok === true) pending.resolve(storedUpdate(pending.update, result.seq, time));
-      else pending.reject(result?.error ?? new Error("the SQLite store lost an append"));
+      return result?.ok === true ? storedUpdate(pending.update, result.seq, time) : undefined;
     });
+    const appended = stored.filter((update) => update !== undefined);
+    if (appended.length > 0) this.#onAppended?.(appended);
+    batch.forEach((pending, i) => {
+      const update = stored[i];
+      const result = results[i];
+      if (update !== undefined) pending.resolve(update);
+      else pending.reject(result?.ok === false ? result.error : new Error("the SQLite store lost an append"));
+    });
+  }
+
+  onAppended(listener: ((batch: readonly StoredUpdate[]) => void) | undefined): void {
+    this.#onAppended = listener;
   }
 
   async after(lastEventId: string, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<AfterResult> {

@@ -48,6 +48,12 @@ export interface Store {
    */
   append(update: Update): Promise<StoredUpdate>;
   /**
+   * Hands each batch of appends, once durable, to `listener` in log order before any of them
+   * resolves: one call per batch (the appends of one turn of the event loop) rather than one per
+   * update. One listener at a time; `undefined` removes it.
+   */
+  onAppended(listener: ((batch: readonly StoredUpdate[]) => void) | undefined): void;
+  /**
    * Up to `limit` updates after the one with `lastEventId` (`"earliest"`: from the oldest kept),
    * oldest first, and no more once their data has reached `maxBytes` characters (at least one,
    * however large: a page of large updates must not be read into memory whole). `afterSeq`
@@ -112,7 +118,7 @@ export class TransportUnavailableError extends Error {
   }
 }
 
-export interface Transport extends Omit<Store, "close"> {
+export interface Transport extends Omit<Store, "close" | "onAppended"> {
   /**
    * True when several hub processes may share this transport (their updates, history and
    * subscriptions are one hub's): `ssekit hub --workers N` requires it.

@@ -57,6 +57,29 @@ for (const [kind, open] of Object.entries(kinds)) {
       await store.close();
     });
 
+    test("hands each turn's appends to its listener once, in order, before they resolve; a duplicate is left out", async () => {
+      const store = open();
+      await store.append(update("taken"));
+      const batches: string[][] = [];
+      const heard: string[] = [];
+      store.onAppended((batch) => batches.push(batch.map((u) => u.id)));
+      const settle = (id: string) =>
+        store.append(update(id)).then(
+          (stored) => {
+            heard.push(`${stored.id}: ${batches.flat().includes(stored.id) ? "delivered" : "not delivered"}`);
+          },
+          (error: unknown) => heard.push(`${id}: ${error instanceof DuplicateIdError ? "duplicate" : error}`),
+        );
+      await Promise.all([settle("one"), settle("taken"), settle("two")]);
+      await settle("three");
+      assert.deepEqual(batches, [["one", "two"], ["three"]]);
+      assert.deepEqual(heard, ["one: delivered", "taken: duplicate", "two: delivered", "three: delivered"]);
+      store.onAppended(undefined);
+      await store.append(update("four"));
+      assert.deepEqual(batches, [["one", "two"], ["three"]]);
+      await store.close();
+    });
+
     test("after(id) returns what follows, limited, and continues by sequence", async () => {
       const store = open();
       for (const id of ["1", "2", "3", "4", "5"]) await store.append(update(id));
