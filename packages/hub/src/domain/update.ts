@@ -104,9 +104,11 @@ export class UpdateError extends Error {
 
 const RESOLVE_BASE = "https://hub.invalid/";
 
+const BELOW_MERCURE_PATH = `${MERCURE_PATH}/`;
+
 /** True when `path` is the Mercure path or below it. */
 function inside(path: string): boolean {
-  return path === MERCURE_PATH || path.startsWith(`${MERCURE_PATH}/`);
+  return path === MERCURE_PATH || path.startsWith(BELOW_MERCURE_PATH);
 }
 
 /**
@@ -216,7 +218,7 @@ export function validateUpdate(fields: UpdateFields): Update {
   }
   return {
     id: id ?? newEventId(),
-    topics: [...topics],
+    topics: topics.slice(),
     data: fields.data ?? "",
     private: fields.private ?? false,
     type,

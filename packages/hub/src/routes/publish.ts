@@ -64,7 +64,14 @@ export function parseUpdate(contentType: string | undefined, body: Buffer): Upda
     throw error;
   }
   const topics: string[] = [];
-  const given: { [name in SingleField]?: string } = {};
+  // Every field present from the start: one object shape, whichever fields are given.
+  const given: { [name in SingleField]: string | undefined } = {
+    id: undefined,
+    type: undefined,
+    retry: undefined,
+    private: undefined,
+    data: undefined,
+  };
   for (const { name, value } of fields) {
     if (name === "topic") topics.push(value);
     else if (isSingle(name)) {
