@@ -26,16 +26,7 @@ test("an update written as an entry reads back the same, positioned by its entry
       assert.deepEqual(Object.keys(fields), ["id", "u"]);
       assert.equal(fields.id, u.id);
       const stored = storedOfEntry({ id: ENTRY_ID, fields });
-      assert.deepEqual(stored, {
-        id: u.id,
-        topics: u.topics,
-        data: u.data,
-        private: u.private,
-        type: u.type,
-        retry: u.retry,
-        seq: seqOfEntryId(ENTRY_ID),
-        time: 1767225600000,
-      });
+      assert.deepEqual(stored, { ...u, seq: seqOfEntryId(ENTRY_ID), time: 1767225600000 });
     }),
   );
 });
