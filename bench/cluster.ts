@@ -90,7 +90,11 @@ export async function run(options: BenchOptions): Promise<Section> {
         continue;
       }
       capacities.set(config.name, median);
-      capacityRows.push([config.name, Math.round(median), sorted.map((v) => Math.round(v)).join(", ")]);
+      capacityRows.push([
+        config.name,
+        Math.round(median),
+        sorted.map((v) => Math.round(v).toLocaleString("en-US")).join("; "),
+      ]);
     }
     const ratio = (a: number | undefined, b: number | undefined) =>
       a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}x` : "n/a";
