@@ -4,7 +4,8 @@
  * - `<prefix>:history`: one stream for the hub's whole history (Mercure's last event id is global
  *   across topics), appended through the log's script that refuses a taken event id atomically
  *   (index `<prefix>:history:ids`) and trims by count and age; every node tails it with XREAD BLOCK
- *   from the last entry it delivered, and replays read it with XRANGE.
+ *   from the last entry it delivered, and replays read it with XRANGE. One entry per update, in the
+ *   form redis-entry.ts describes.
  * - `<prefix>:events`: the subscription events, a stream of its own trimmed separately (to 10,000
  *   entries and 60 s), so that subscribers coming and going never evict published updates.
  * - the node registry (redis-registry.ts): which nodes are alive and their subscriptions, for the
@@ -18,7 +19,6 @@ import { hostname } from "node:os";
 import {
   createRedisLog,
   DuplicateIdError as LogDuplicateIdError,
-  type LogEntry,
   type RedisConnection,
   type RedisLog,
   RedisLogError,
@@ -26,6 +26,7 @@ import {
 } from "@ssekit/redis";
 import { documentsOf, type SubscriptionDocument, subscriptionEvent } from "../domain/subscription.js";
 import { DuplicateIdError, type StoredUpdate, storedUpdate, type Update } from "../domain/update.js";
+import { entryFields, ID_FIELD, storedOfEntries, storedOfEntry } from "./redis-entry.js";
 import { entryIdOfSeq, seqOfEntryId, timeOfSeq } from "./redis-ids.js";
 import { RedisRegistry } from "./redis-registry.js";
 import {
@@ -63,53 +64,8 @@ const EVENTS_MAX_AGE_MS = 60_000;
 /** Entries read at once when looking back for the newest public update. */
 const LOOK_BACK = 1000;
 
-function toUpdate(entry: LogEntry): StoredUpdate | undefined {
-  const f = entry.fields;
-  if (f.id === undefined || f.topics === undefined) return undefined;
-  let topics: string[];
-  try {
-    topics = JSON.parse(f.topics) as string[];
-  } catch {
-    return undefined;
-  }
-  const seq = seqOfEntryId(entry.id);
-  return storedUpdate(
-    {
-      id: f.id,
-      topics,
-      data: f.data ?? "",
-      private: f.private === "1",
-      type: f.type,
-      retry: f.retry === undefined ? undefined : Number(f.retry),
-    },
-    seq,
-    timeOfSeq(seq),
-  );
-}
-
 /** Entries read from Redis at a time when a page is bounded in bytes. */
 const READ_CHUNK = 64;
-
-function toUpdates(entries: readonly LogEntry[]): StoredUpdate[] {
-  const updates: StoredUpdate[] = [];
-  for (const entry of entries) {
-    const update = toUpdate(entry);
-    if (update !== undefined) updates.push(update);
-  }
-  return updates;
-}
-
-function fieldsOf(update: Update): Record<string, string> {
-  const fields: Record<string, string> = {
-    id: update.id,
-    topics: JSON.stringify(update.topics),
-    data: update.data,
-    private: update.private ? "1" : "0",
-  };
-  if (update.type !== undefined) fields.type = update.type;
-  if (update.retry !== undefined) fields.retry = String(update.retry);
-  return fields;
-}
 
 /** A log failure as the broker's error: 503 for the publisher, nothing acknowledged that was not stored. */
 function unavailable(error: unknown): unknown {
@@ -151,7 +107,7 @@ export class RedisTransport implements Transport {
       key: `${prefix}:history`,
       maxLength: options.maxEvents,
       maxAgeMs: options.maxAgeMs,
-      idField: "id",
+      idField: ID_FIELD,
       timeoutMs: options.timeoutMs,
       onConnectionError,
     });
@@ -204,7 +160,7 @@ export class RedisTransport implements Transport {
     const history = this.#history.tail(
       "$",
       (entries) => {
-        const updates = toUpdates(entries);
+        const updates = storedOfEntries(entries);
         const last = updates.at(-1);
         if (last !== undefined) this.#newestId = last.id;
         listener.updates(updates);
@@ -236,11 +192,11 @@ export class RedisTransport implements Transport {
   async append(update: Update): Promise<StoredUpdate> {
     let entryId: string;
     try {
-      entryId = await this.#history.append(fieldsOf(update));
+      entryId = await this.#history.append(entryFields(update));
     } catch (error) {
       if (error instanceof LogDuplicateIdError) {
         const existing = await this.#history.get(error.entryId).catch(() => undefined);
-        throw new DuplicateIdError(update.id, existing === undefined ? undefined : toUpdate(existing));
+        throw new DuplicateIdError(update.id, existing === undefined ? undefined : storedOfEntry(existing));
       }
       throw unavailable(error);
     }
@@ -254,11 +210,14 @@ export class RedisTransport implements Transport {
     try {
       const read = await this.#history.read(lastEventId === "earliest" ? START : lastEventId, first);
       if (read.kind === "found")
-        return { kind: "found", updates: await this.#fill(toUpdates(read.entries), first, limit, maxBytes) };
+        return {
+          kind: "found",
+          updates: await this.#fill(storedOfEntries(read.entries), first, limit, maxBytes),
+        };
       if (read.kind === "trimmed")
         return {
           kind: "unknown-id",
-          updates: await this.#fill(toUpdates(read.entries), first, limit, maxBytes),
+          updates: await this.#fill(storedOfEntries(read.entries), first, limit, maxBytes),
         };
       const oldest = await this.#history.read(START, first);
       return {
@@ -266,7 +225,7 @@ export class RedisTransport implements Transport {
         updates:
           oldest.kind === "unknown"
             ? []
-            : await this.#fill(toUpdates(oldest.entries), first, limit, maxBytes),
+            : await this.#fill(storedOfEntries(oldest.entries), first, limit, maxBytes),
       };
     } catch (error) {
       throw unavailable(error);
@@ -281,7 +240,9 @@ export class RedisTransport implements Transport {
     const first = Number.isFinite(maxBytes) ? Math.min(limit, READ_CHUNK) : limit;
     try {
       const read = await this.#history.read(entryIdOfSeq(seq), first);
-      return read.kind === "unknown" ? [] : await this.#fill(toUpdates(read.entries), first, limit, maxBytes);
+      return read.kind === "unknown"
+        ? []
+        : await this.#fill(storedOfEntries(read.entries), first, limit, maxBytes);
     } catch (error) {
       throw unavailable(error);
     }
@@ -301,7 +262,7 @@ export class RedisTransport implements Transport {
       asked = Math.min(READ_CHUNK, limit - page.length);
       const read = await this.#history.read(entryIdOfSeq(last.seq), asked);
       if (read.kind !== "found") break;
-      const more = toUpdates(read.entries);
+      const more = storedOfEntries(read.entries);
       for (const update of more) bytes += update.data.length;
       page.push(...more);
       got = more.length;
@@ -332,7 +293,10 @@ export class RedisTransport implements Transport {
       let before: string | undefined;
       for (;;) {
         const page = await this.#history.newest(LOOK_BACK, before);
-        for (const entry of page) if (entry.fields.private !== "1" && entry.fields.id) return entry.fields.id;
+        for (const entry of page) {
+          const update = storedOfEntry(entry);
+          if (update !== undefined && !update.private) return update.id;
+        }
         const last = page.at(-1);
         if (page.length < LOOK_BACK || last === undefined) return "earliest";
         before = last.id;
