@@ -5,12 +5,13 @@
 // (from ssekit/server's one sweep per interval) and the discovery and CORS headers, on the stream and on its errors.
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
   connect as connectHttp2,
   createSecureServer,
+  type Http2SecureServer,
   type Http2ServerResponse,
 } from "node:http2";
 import { connect, type Socket } from "node:net";
@@ -25,15 +26,27 @@ interface Target {
   close(): Promise<void>;
 }
 
-/** A server that keeps every response, opened with the event-stream head and a comment, in an array. */
-async function bareServer(): Promise<Target> {
-  const kept: ServerResponse[] = [];
-  const server = createServer((req, res) => {
+/** A response of a bare server: what `keepOpen` calls on it. */
+interface BareResponse {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  write(chunk: string): unknown;
+}
+
+/**
+ * The handler of a bare server: opens every response with the event-stream head and a comment and
+ * keeps it in `kept` until its request closes.
+ */
+function keepOpen<R extends BareResponse>(kept: R[]) {
+  return (req: { on(event: "close", listener: () => void): unknown }, res: R) => {
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.write(":\n\n");
     kept.push(res);
     req.on("close", () => kept.splice(kept.indexOf(res), 1));
-  });
+  };
+}
+
+/** Listens on a free loopback port; `close` lets go of `kept` and closes the server. */
+async function listenBare(server: Server | Http2SecureServer, kept: unknown[]): Promise<Target> {
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const address = server.address();
@@ -43,10 +56,16 @@ async function bareServer(): Promise<Target> {
     close: () =>
       new Promise<void>((resolve) => {
         kept.splice(0);
-        server.closeAllConnections();
+        if ("closeAllConnections" in server) server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** A server that keeps every response, opened with the event-stream head and a comment, in an array. */
+function bareServer(): Promise<Target> {
+  const kept: ServerResponse[] = [];
+  return listenBare(createServer(keepOpen(kept)), kept);
 }
 
 /** A hub as the bench runs it: memory store, anonymous subscribers, subscription events and heartbeats on. */
@@ -95,7 +114,7 @@ async function heapPerSubscriber(start: () => Promise<Target>, count: number): P
 }
 
 /** Over HTTP/2 with TLS: a server keeping every compatibility response (node:http2's floor), or the hub. */
-async function bareHttp2Server(certificate: Certificate): Promise<Target> {
+function bareHttp2Server(certificate: Certificate): Promise<Target> {
   const kept: Http2ServerResponse[] = [];
   const server = createSecureServer(
     {
@@ -103,25 +122,9 @@ async function bareHttp2Server(certificate: Certificate): Promise<Target> {
       key: certificate.key,
       settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION },
     },
-    (req, res) => {
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-      res.write(":\n\n");
-      kept.push(res);
-      req.on("close", () => kept.splice(kept.indexOf(res), 1));
-    },
+    keepOpen(kept),
   );
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the bare server has no port");
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        kept.splice(0);
-        server.close(() => resolve());
-      }),
-  };
+  return listenBare(server, kept);
 }
 
 async function http2Hub(certificate: Certificate): Promise<Target> {
