@@ -4,6 +4,7 @@
  * responsible for HTTP (routes/), writing streams (subscriber.ts) or storage (transports/).
  */
 import type { Logger } from "pino";
+import { flushWrites } from "ssekit/server";
 import { documentsOf, type SubscriptionDocument, subscriptionEvent } from "../domain/subscription.js";
 import type { StoredUpdate, Update } from "../domain/update.js";
 import type { HubMetrics } from "../metrics.js";
@@ -185,6 +186,9 @@ export class Broker {
       delivered += this.subscribers.dispatch(dispatchOf(update));
       for (const listener of this.#pollListeners) listener(update);
     }
+    // A batch comes from a store's end-of-turn commit or a read of the tail: written now, in one
+    // write per subscriber, not one turn of the loop later.
+    flushWrites();
     if (delivered > 0) this.#metrics.delivered.inc(delivered);
     const last = batch.at(-1);
     if (last === undefined) return;

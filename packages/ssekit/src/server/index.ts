@@ -22,7 +22,13 @@ export {
 export { Framed } from "./chunked.js";
 export { SseServerError, type SseServerErrorCode } from "./errors.js";
 export type { HistoryEntry, ReplayResult } from "./history.js";
-export { createSession, createStreamSession, type NodeRequest, type NodeResponse } from "./node-session.js";
+export {
+  createSession,
+  createStreamSession,
+  flushWrites,
+  type NodeRequest,
+  type NodeResponse,
+} from "./node-session.js";
 export {
   POLL_HEADERS,
   type PollBatch,

@@ -117,6 +117,16 @@ function uncorkAll(): void {
 }
 
 /**
+ * Writes now what sessions have gathered since the event loop last came round, instead of once it
+ * has handled every ready event. For code that writes a whole batch from a `setImmediate` callback
+ * or a timer (events gathered elsewhere): its writes would otherwise wait for the next turn of the
+ * loop, after the sockets ready by then have been read.
+ */
+export function flushWrites(): void {
+  uncorkAll();
+}
+
+/**
  * HTTP/1.1 with chunked encoding and an unpatched `res.write`: frames each event itself and writes
  * it to the socket in one call (Node's `res.write` makes four socket writes per chunk). Used only
  * once the headers are on the socket, so the byte order on the wire is unchanged; `res.end()`

@@ -6,12 +6,18 @@ import {
   connect as connectHttp2,
   createServer as createHttp2Server,
 } from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { after, describe, test } from "node:test";
 import { EventSource } from "eventsource";
 import { createParser, type ParsedEvent, SseEncodeError } from "../../src/protocol/index.js";
 import { activeHeartbeatTimers } from "../../src/server/heartbeat.js";
-import { type CloseReason, createSession, createWebSession, type Session } from "../../src/server/index.js";
+import {
+  type CloseReason,
+  createSession,
+  createWebSession,
+  flushWrites,
+  type Session,
+} from "../../src/server/index.js";
 import { Collected, listen, RawClient } from "./support.js";
 
 /** `curl -sN url`: what it printed so far, and its exit code once it has exited. */
@@ -317,4 +323,30 @@ describe("Web session", () => {
     controller.abort();
     assert.equal(await session.closed, "client");
   });
+});
+
+test("flushWrites uncorks at once the sockets that sessions corked in this turn", async () => {
+  const opened = new Collected<{ session: Session; socket: Socket }>();
+  const server = await listen((req, res) => {
+    const session = createSession(req, res);
+    if (res.socket) opened.push({ session, socket: res.socket });
+  });
+  const client = new RawClient(server.port, "/flush");
+  try {
+    const [first] = await opened.until(1);
+    assert.ok(first);
+    await client.comments.until(1);
+    const corked = await new Promise<[number, number]>((resolve) =>
+      setImmediate(() => {
+        first.session.send({ data: "now" });
+        const before = first.socket.writableCorked;
+        flushWrites();
+        resolve([before, first.socket.writableCorked]);
+      }),
+    );
+    assert.deepEqual(corked, [1, 0]);
+  } finally {
+    client.close();
+    await server.close();
+  }
 });
