@@ -224,15 +224,18 @@ class HubImpl implements Hub {
   #fail(req: HubRequest, res: HubResponse, error: unknown): void {
     // Discovery and CORS headers, which an event stream request had not set yet.
     if (!res.headersSent) setHeaders(res, commonHeaders(req, this.config.cors));
+    const answer = this.#errorAnswer(error);
+    sendText(res, answer.status, answer.message, answer.headers);
+  }
+
+  /** What a failed request is answered with: its own HttpError, 503, 401, or 500 (logged). */
+  #errorAnswer(error: unknown): HttpError {
     const answer = error instanceof TransportUnavailableError ? unavailableError(error) : error;
-    if (answer instanceof HttpError) {
-      sendText(res, answer.status, answer.message, answer.headers);
-    } else if (error instanceof AuthError) {
-      sendText(res, 401, error.message, { "www-authenticate": 'Bearer error="invalid_token"' });
-    } else {
-      this.#log.error({ err: error }, "request failed");
-      sendText(res, 500, "internal error; see the hub's log");
-    }
+    if (answer instanceof HttpError) return answer;
+    if (error instanceof AuthError)
+      return new HttpError(401, error.message, { "www-authenticate": 'Bearer error="invalid_token"' });
+    this.#log.error({ err: error }, "request failed");
+    return new HttpError(500, "internal error; see the hub's log");
   }
 
   async #route(req: HubRequest, res: HubResponse): Promise<void> {
@@ -245,8 +248,7 @@ class HubImpl implements Hub {
     const url = requestUrl(req);
     const method = req.method ?? "GET";
     const context = this.#context;
-    if (this.#closing !== undefined)
-      throw new HttpError(503, "the hub is shutting down; retry on another hub", { "retry-after": "1" });
+    if (this.#closing !== undefined) throw shuttingDown();
     if (method === "OPTIONS") {
       preflight(req, res, this.config.cors);
       return;
@@ -319,8 +321,7 @@ class HubImpl implements Hub {
   async #subscribeOnStream(stream: ServerHttp2Stream, req: RequestHead, url: URL): Promise<void> {
     const paced = this.#broker.slicer.pace();
     if (paced !== undefined) await paced;
-    if (this.#closing !== undefined)
-      throw new HttpError(503, "the hub is shutting down; retry on another hub", { "retry-after": "1" });
+    if (this.#closing !== undefined) throw shuttingDown();
     const common = commonHeaders(req, this.config.cors);
     await subscribeRoute(this.#context, req, streamAnswer(stream, req), url, common);
   }
@@ -328,18 +329,8 @@ class HubImpl implements Hub {
   /** `#fail` for a subscription served on its HTTP/2 stream. */
   #failOnStream(stream: ServerHttp2Stream, req: RequestHead, error: unknown): void {
     const common = stream.headersSent ? {} : commonHeaders(req, this.config.cors);
-    const answer = error instanceof TransportUnavailableError ? unavailableError(error) : error;
-    if (answer instanceof HttpError) {
-      sendTextOnStream(stream, answer.status, answer.message, { ...common, ...answer.headers });
-    } else if (error instanceof AuthError) {
-      sendTextOnStream(stream, 401, error.message, {
-        ...common,
-        "www-authenticate": 'Bearer error="invalid_token"',
-      });
-    } else {
-      this.#log.error({ err: error }, "request failed");
-      sendTextOnStream(stream, 500, "internal error; see the hub's log", common);
-    }
+    const answer = this.#errorAnswer(error);
+    sendTextOnStream(stream, answer.status, answer.message, { ...common, ...answer.headers });
   }
 
   #removeSubscriber(subscriber: Subscriber, reason: string): void {
@@ -402,6 +393,11 @@ class HubImpl implements Hub {
     this.metrics.stop();
     this.#log.info("hub closed");
   }
+}
+
+/** The answer to a request that comes while the hub shuts down. */
+function shuttingDown(): HttpError {
+  return new HttpError(503, "the hub is shutting down; retry on another hub", { "retry-after": "1" });
 }
 
 /** The name node:http2 gives the listener that makes its compatibility request and response. */
