@@ -230,6 +230,12 @@ function detachSession(req: NodeRequest, res: NodeResponse, sink: DirectChunkedS
   target.on("close", onResponseClose);
 }
 
+/** The id a Node request resumes after: its `Last-Event-ID` header, else its URL's query. */
+function lastEventIdOf(headers: IncomingHttpHeaders, url: string | undefined): string | undefined {
+  const raw = headers["last-event-id"];
+  return readLastEventId(Array.isArray(raw) ? raw[0] : raw, url)?.id;
+}
+
 function serverOf(socket: unknown): object | undefined {
   if (typeof socket === "object" && socket !== null && "server" in socket) {
     const server: unknown = socket.server;
@@ -266,8 +272,7 @@ export function createSession<M extends EventMap = EventMap>(
   const socket: Writable | undefined = "stream" in res ? undefined : (res.socket ?? undefined);
   const writable: Writable = stream ?? res;
   const drains: Writable = stream ?? socket ?? res;
-  const raw = req.headers["last-event-id"];
-  const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, req.url)?.id;
+  const lastEventId = lastEventIdOf(req.headers, req.url);
   const head = req.method === "HEAD";
   // First bytes at once: headers alone may sit in a buffer, and clients report "open" on them.
   if (!head) (res as ResponseLike).write(openingBytes(options.retry));
@@ -319,9 +324,7 @@ export function createStreamSession<M extends EventMap = EventMap>(
   const head: OutgoingHttpHeaders = streamHeaders(options);
   head[":status"] = 200;
   stream.respond(head);
-  const raw = headers["last-event-id"];
-  const path = headers[":path"];
-  const lastEventId = readLastEventId(Array.isArray(raw) ? raw[0] : raw, path)?.id;
+  const lastEventId = lastEventIdOf(headers, headers[":path"]);
   const isHead = headers[":method"] === "HEAD";
   if (!isHead) stream.write(openingBytes(options.retry));
   const sink = new NodeSink(stream, serverOf(stream.session?.socket), stream, stream);
