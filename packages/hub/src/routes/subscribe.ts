@@ -16,7 +16,7 @@ import { HttpError, type HubRequest, type HubResponse, type RequestHead } from "
 import type { RouteContext } from "./context.js";
 import { requestedLastEventId, requestedSelectors } from "./selectors.js";
 
-/** Where a subscription's stream opens: a response, or an HTTP/2 stream (see `subscribeAnswer`). */
+/** Where a subscription's stream opens: a response (`responseAnswer`) or an HTTP/2 stream (`streamAnswer`). */
 export interface SubscribeAnswer {
   /** The client went away, or the answer was already given. */
   gone(): boolean;
