@@ -122,6 +122,30 @@ export async function run(options: BenchOptions): Promise<Section> {
       for (const r of steps) fanoutRows.push(fanoutRow(config.name, r));
     }
     const at = (name: string, rate: number) => results.get(name)?.find((r) => r.rate === rate);
+    // One 5 s step decides little about a p99 on shared cores: the low rate runs twice more,
+    // alternating the hubs, and the ratio below is between medians.
+    const low = scenario.rates[0] ?? 10;
+    const lowRounds = new Map<string, StepResult[]>();
+    for (const config of configs) {
+      const first = at(config.name, low);
+      if (first !== undefined) lowRounds.set(config.name, [first]);
+    }
+    for (let round = 2; round <= rounds; round++) {
+      for (const config of configs) {
+        if (!lowRounds.has(config.name)) continue;
+        const steps = await fanout(start(config), { ...scenario, rates: [low] });
+        const step = typeof steps === "string" ? undefined : steps[0];
+        console.error(
+          `bench cluster: ${config.name} fan-out at ${low}/s, round ${round}: p99 ${step?.p99 ?? steps}`,
+        );
+        if (step !== undefined) lowRounds.get(config.name)?.push(step);
+      }
+    }
+    const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const lowP99 = (name: string) => {
+      const steps = lowRounds.get(name);
+      return steps === undefined ? undefined : middle(steps.map((s) => s.p99));
+    };
     const top = scenario.rates.at(-1) ?? 0;
     const addedP50 =
       (at("1 process, Redis", 100)?.p50 ?? Number.NaN) - (at("1 process, SQLite", 100)?.p50 ?? Number.NaN);
@@ -133,8 +157,27 @@ export async function run(options: BenchOptions): Promise<Section> {
         `Each rate runs ${scenario.stepMs / 1000} s; subscribers are raw TCP connections in separate load-generator processes on the same 2 cores as the hubs and Redis; latency is publish-to-receive.`,
         `Delivered events/s at ${top} publishes/s, 2 workers on Redis / 1 process on SQLite: ${ratio(at("2 workers, Redis", top)?.deliveredPerSecond, at("1 process, SQLite", top)?.deliveredPerSecond)} (target 1.3x).`,
         `Redis's added p50 at 100 publishes/s (1 process on Redis minus 1 process on SQLite): ${Number.isFinite(addedP50) ? `${addedP50.toFixed(1)} ms` : "n/a"} (target at most 2 ms). p99 target at 10 publishes/s: under ${P99_TARGET_MS} ms.`,
-        `p99 at 10 publishes/s, 2 workers on Redis / ${NCHAN}: ${ratio(at("2 workers, Redis", 10)?.p99, at(NCHAN, 10)?.p99)} (target at most 1x). ${NCHAN} is one nginx worker with \`nchan_use_redis on\` and \`nchan_redis_url\` on the same redis-server.`,
+        `${NCHAN} is one nginx worker with \`nchan_use_redis on\` and \`nchan_redis_url\` on the same redis-server.`,
         ...fanoutNotes,
+      ],
+    });
+    tables.push({
+      title: `Fan-out p99 at ${low} publishes/s to ${scenario.subscribers.toLocaleString("en-US")} subscribers, ${rounds} round${rounds === 1 ? "" : "s"}`,
+      columns: ["hub", "p50 ms, each round", "p99 ms, each round", "p99 ms (median)"],
+      rows: configs
+        .filter((config) => lowRounds.has(config.name))
+        .map((config) => {
+          const steps = lowRounds.get(config.name) ?? [];
+          return [
+            config.name,
+            steps.map((s) => s.p50.toFixed(1)).join("; "),
+            steps.map((s) => s.p99.toFixed(1)).join("; "),
+            Number((lowP99(config.name) ?? Number.NaN).toFixed(1)),
+          ];
+        }),
+      notes: [
+        `The first round is the ${low}/s step of the table above; the others start each hub afresh, alternating the hubs.`,
+        `Median p99, 2 workers on Redis / ${NCHAN}: ${ratio(lowP99("2 workers, Redis"), lowP99(NCHAN))}; 1 process on SQLite / ${NCHAN}: ${ratio(lowP99("1 process, SQLite"), lowP99(NCHAN))} (issue 16 target: at most 1x).`,
       ],
     });
 
