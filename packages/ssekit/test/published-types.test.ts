@@ -21,6 +21,8 @@ describe("published types of ssekit", { timeout: 120_000 }, () => {
     const session = files.get("server/session.d.ts") ?? "";
     assert.match(session, /\bclass Session\b/);
     assert.match(session, /\bsend\(/);
+    // No constructor for consumers: with an @internal one left out, `new Session()` would type-check.
+    assert.match(session, /\bprivate constructor\(\);/);
     // Session.clientClosed, and the channels' detach and onNextEvent, are @internal.
     for (const [path, text] of files) assert.doesNotMatch(text, /\bclientClosed\b/, path);
     for (const path of ["server/channel.d.ts", "server/bus-channel.d.ts"]) {
@@ -49,6 +51,12 @@ createServer((req, res) => {
 });
 // @ts-expect-error a test hook, not exported
 server.activeHeartbeatTimers();
+// @ts-expect-error sessions are made by createSession and its siblings, never with new
+void new server.Session();
+// @ts-expect-error @internal: the factory behind createSession
+server.Session.open;
+const isSession = (value: unknown): value is server.Session => value instanceof server.Session;
+void isSession;
 const seen: ParsedEvent[] = [];
 createParser({ onEvent: (event) => seen.push(event) }).feed("data: x\\n\\n");
 const source = new EventSource("http://127.0.0.1:1/", { fallback: "poll" });

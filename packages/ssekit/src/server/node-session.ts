@@ -289,7 +289,7 @@ export function createSession<M extends EventMap = EventMap>(
     direct && res.socket
       ? new DirectChunkedSink(res, res.socket)
       : new NodeSink(res, serverOf(req.socket), writable, drains);
-  const session = new Session<M>(sink, lastEventId, options);
+  const session = Session.open<M>(sink, lastEventId, options);
   if (head) {
     // Headers only: the stream ends at once.
     session.close();
@@ -328,7 +328,7 @@ export function createStreamSession<M extends EventMap = EventMap>(
   const isHead = headers[":method"] === "HEAD";
   if (!isHead) stream.write(openingBytes(options.retry));
   const sink = new NodeSink(stream, serverOf(stream.session?.socket), stream, stream);
-  const session = new Session<M>(sink, lastEventId, options);
+  const session = Session.open<M>(sink, lastEventId, options);
   if (isHead) {
     session.close();
     return session;

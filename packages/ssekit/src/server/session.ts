@@ -161,8 +161,17 @@ export class Session<M extends EventMap = EventMap> {
   #watch: CloseWatch | CloseListener | undefined;
   #backlog: Backlog | undefined;
 
-  /** @internal Sessions are made by `createSession` or `createWebSession`. */
-  constructor(sink: SessionSink, lastEventId: string | undefined, options: SessionOptions) {
+  /** @internal Sessions are made by `createSession`, `createStreamSession` or `createWebSession`. */
+  static open<M extends EventMap>(
+    sink: SessionSink,
+    lastEventId: string | undefined,
+    options: SessionOptions,
+  ): Session<M> {
+    return new Session<M>(sink, lastEventId, options);
+  }
+
+  // Private, so that the published types do not offer `new Session()`.
+  private constructor(sink: SessionSink, lastEventId: string | undefined, options: SessionOptions) {
     this.#settings = settingsOf(options);
     this.#sink = sink;
     this.lastEventId = lastEventId;

@@ -70,7 +70,7 @@ export function createWebSession<M extends EventMap = EventMap>(
   const headers = new Headers(streamHeaders(options));
   const sink = new StreamSink(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   const lastEventId = readLastEventId(request.headers.get("last-event-id"), request.url)?.id;
-  const session = new Session<M>(sink, lastEventId, options);
+  const session = Session.open<M>(sink, lastEventId, options);
   sink.onCancel = () => session.clientClosed();
   const signal = request.signal;
   if (signal) {
