@@ -27,7 +27,7 @@ import {
   type StartTarget,
   type StepResult,
 } from "./hub.js";
-import type { BenchOptions, Section, Table } from "./report.js";
+import { type BenchOptions, median, type Section, type Table } from "./report.js";
 
 const NCHAN = "Nchan, Redis storage";
 
@@ -141,10 +141,9 @@ export async function run(options: BenchOptions): Promise<Section> {
         if (step !== undefined) lowRounds.get(config.name)?.push(step);
       }
     }
-    const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const lowP99 = (name: string) => {
       const steps = lowRounds.get(name);
-      return steps === undefined ? undefined : middle(steps.map((s) => s.p99));
+      return steps === undefined ? undefined : median(steps.map((s) => s.p99));
     };
     const top = scenario.rates.at(-1) ?? 0;
     const addedP50 =

@@ -25,7 +25,7 @@ import { PER_PROCESS, SubscriberPool } from "./hub/subscribers.js";
 import { type Target, treeRssBytes } from "./hub/target.js";
 import { H2Pool } from "./loadgen/h2-pool.js";
 import { hardFileLimit } from "./loadgen/target.js";
-import type { BenchOptions, Section, Table } from "./report.js";
+import { type BenchOptions, median, type Section, type Table } from "./report.js";
 
 export interface FanoutScenario {
   readonly title: string;
@@ -282,18 +282,17 @@ async function ownTopicsRounds(
   }
   const p99s = (name: string, rate: number) =>
     (rounds.get(name) ?? []).flatMap((steps) => steps.filter((s) => s.rate === rate).map((s) => s.p99));
-  const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const [ours, theirs] = servers.map((server) => server.name);
   const rows = scenario.rates.map((rate) => {
     const a = p99s(ours ?? "", rate);
     const b = p99s(theirs ?? "", rate);
-    const ma = middle(a);
-    const mb = middle(b);
+    const ma = median(a);
+    const mb = median(b);
     return [
       rate,
       a.map((v) => v.toFixed(1)).join("; "),
       b.map((v) => v.toFixed(1)).join("; "),
-      ma !== undefined && mb !== undefined && mb > 0 ? `${(ma / mb).toFixed(2)}x` : "n/a",
+      Number.isFinite(ma) && mb > 0 ? `${(ma / mb).toFixed(2)}x` : "n/a",
     ];
   });
   return {

@@ -8,7 +8,7 @@
  */
 import { createParser as referenceParser } from "eventsource-parser";
 import { createParser, encode, encodeBytes } from "ssekit/protocol";
-import type { BenchOptions, Section } from "./report.js";
+import { type BenchOptions, median, type Section } from "./report.js";
 
 const encoder = new TextEncoder();
 
@@ -60,11 +60,6 @@ const runReference: Run = (chunks) => {
   parser.feed(decoder.decode());
   return count;
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 function timed(run: Run, chunks: readonly Uint8Array[], expected: number): number {
   const start = performance.now();

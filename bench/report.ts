@@ -29,6 +29,12 @@ function cell(value: string | number): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: Math.abs(value) >= 100 ? 0 : 2 });
 }
 
+/** The middle value (the upper of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 export function renderTable(table: Table): string {
   const header = `| ${table.columns.join(" | ")} |`;
   const rule = `| ${table.columns.map(() => "---").join(" | ")} |`;
