@@ -306,7 +306,7 @@ async function ownTopicsRounds(
     rows,
     notes: [
       "The first round is the own-topics table above; the others start each server afresh, alternating the servers. Issue 16's target: within 2x of Nchan's p99.",
-      "At the top rate the node:http publisher of these tables, on the same cores, falls behind for both servers (see the delivered events/s above).",
+      "The publisher and the subscriber processes share the two cores with the server under test.",
     ],
   };
 }
@@ -410,7 +410,7 @@ export async function capacityTable(quick: boolean): Promise<Table> {
     ],
     rows: capacityRows,
     notes: [
-      `A closed loop over 64 raw keep-alive TCP connections for ${quick ? 1 : 5} s per round (${rounds} round${rounds > 1 ? "s" : ""}, alternating the servers), round-robin over 1,000 topics: each connection sends its next publish when the previous one is answered. The fan-out tables publish through node:http, which costs the generator more per request than either server, so their own-topics figures stop at what the generator can send; this table is the servers' own ceiling.`,
+      `A closed loop over 64 raw keep-alive TCP connections for ${quick ? 1 : 5} s per round (${rounds} round${rounds > 1 ? "s" : ""}, alternating the servers), round-robin over 1,000 topics: each connection sends its next publish when the previous one is answered. The fan-out tables publish the same raw requests, at a given rate instead of in a closed loop.`,
       `Every server gets the same request: a Mercure form POST (\`topic\` and \`data\`) with a publisher JWT. The hub verifies the token (cached after the first), validates, appends to its store (SQLite: committed, group commit per event-loop turn) and answers the event id; the ${BARE} (bench/hub/form-server.ts) only reads the form fields and answers an id, in a node process started the same way.`,
       ...capacityNotes,
     ],
