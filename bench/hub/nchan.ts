@@ -59,9 +59,11 @@ export interface NchanOptions {
   readonly redisUrl?: string;
   /** The name in tables. Default: "Nchan (nginx, 1 worker)". */
   readonly name?: string;
+  /** nginx worker processes (`worker_processes`). Default: 1. */
+  readonly workers?: number;
 }
 
-/** The nginx.conf for a one-worker Nchan on 127.0.0.1:port, writing only under the prefix. */
+/** The nginx.conf for Nchan (one worker unless told) on 127.0.0.1:port, writing only under the prefix. */
 export function nchanConfig(
   modulePath: string,
   port: number,
@@ -83,7 +85,7 @@ export function nchanConfig(
       : `\n    nchan_use_redis on;\n    nchan_redis_url "${options.redisUrl}";`;
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   return `load_module ${modulePath};
-${root ? "user root root;\n" : ""}worker_processes 1;
+${root ? "user root root;\n" : ""}worker_processes ${options.workers ?? 1};
 worker_rlimit_nofile ${maxConnections + 100};
 error_log logs/error.log warn;
 pid logs/nginx.pid;
