@@ -116,6 +116,9 @@ http {
 `;
 }
 
+/** Starts of a Nchan on Redis so far in this process. */
+let redisRuns = 0;
+
 export async function startNchan(
   maxConnections: number,
   options: NchanOptions = {},
@@ -148,6 +151,10 @@ export async function startNchan(
       ? new Agent({ keepAlive: true, maxSockets: 64 })
       : new HttpsAgent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: false });
   const host = "127.0.0.1";
+  // Channels kept in a Redis outlive the nginx that made them: each start gets channel ids of its
+  // own there, so no run's subscribers are handed an earlier run's messages.
+  const run = options.redisUrl === undefined ? "" : `r${process.pid}-${++redisRuns}-`;
+  const id = (topic: string) => `${run}${channelId(topic)}`;
   const stop = async () => {
     agent.destroy();
     if (child.exitCode === null && child.signalCode === null) {
@@ -163,16 +170,11 @@ export async function startNchan(
     name: options.name ?? "Nchan (nginx, 1 worker)",
     host,
     port,
-    subscribePath: (topic) => `/sub?id=${channelId(topic)}`,
+    subscribePath: (topic) => `/sub?id=${id(topic)}`,
     publish: (topic, data) =>
-      httpPost(
-        agent,
-        { host, port, path: `/pub?id=${channelId(topic)}` },
-        { "content-type": "text/plain" },
-        data,
-      ),
+      httpPost(agent, { host, port, path: `/pub?id=${id(topic)}` }, { "content-type": "text/plain" }, data),
     publishRequest: (topic, data) =>
-      `POST /pub?id=${channelId(topic)} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(data)}\r\n\r\n${data}`,
+      `POST /pub?id=${id(topic)} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(data)}\r\n\r\n${data}`,
     pids: () => (child.pid === undefined ? [] : [child.pid]),
     stop,
   };
