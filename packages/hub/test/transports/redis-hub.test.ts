@@ -128,10 +128,13 @@ describe("Redis transport", () => {
     const watcher = new Collector(`${a.endpoint}?topic=${encodeURIComponent(SUBSCRIPTIONS)}`, { jwt });
     const seen = (topic: string, active: boolean) => (events: readonly { data: string }[]) =>
       events.findIndex((e) => e.data.includes(`"active":${active}`) && e.data.includes(topic));
-    const gone = new Collector(`${b.endpoint}?topic=/gone`);
+    let gone: Collector | undefined;
     let during: Collector | undefined;
     try {
+      // Subscription events are live only: the one that watches them must be subscribed before
+      // the subscriber it watches arrives, or that one's "active" event is gone before it is.
       await watcher.opened();
+      gone = new Collector(`${b.endpoint}?topic=/gone`);
       await gone.opened();
       await watcher.until((events) => seen("/gone", true)(events) >= 0);
       await own.kill();
@@ -161,7 +164,7 @@ describe("Redis transport", () => {
       assert.equal(watcher.opens, 1, "the watcher's stream stayed open through the outage");
     } finally {
       watcher.close();
-      gone.close();
+      gone?.close();
       during?.close();
       await Promise.all([a.hub.close(), b.hub.close()]);
       await own.stop();
