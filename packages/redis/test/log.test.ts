@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { fork } from "node:child_process";
+import { once } from "node:events";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
 import {
@@ -523,5 +525,117 @@ test("after Redis restarts without its script cache, appends in flight together 
   } finally {
     await log.close();
     await durable.stop();
+  }
+});
+
+/** The clients connected to the test server whose name ends with `:key` (the log names its connections so). */
+async function clientsOf(key: string): Promise<string[]> {
+  const list = String(await admin.call("CLIENT", "LIST"));
+  return list
+    .split("\n")
+    .map((line) => line.match(/ name=(\S*) /)?.[1] ?? "")
+    .filter((name) => name.endsWith(`:${key}`));
+}
+
+test("close cuts a tail's XREAD BLOCK short and resolves once no connection of the log is left; a second close resolves the same way", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), blockMs: 600_000 });
+  let closing: Promise<void> | undefined;
+  try {
+    const tail = log.tail("$", () => {});
+    await tail.started();
+    await log.append({ n: "1" });
+    assert.deepEqual((await clientsOf(log.key)).sort(), [`ssekit-log:${log.key}`, `ssekit-tail:${log.key}`]);
+    // Wait (on Redis's word, not a sleep) until the tail's XREAD is blocked.
+    for (;;) {
+      const list = String(await admin.call("CLIENT", "LIST"));
+      if (
+        list
+          .split("\n")
+          .some((line) => line.includes(` name=ssekit-tail:${log.key} `) && / flags=b /.test(line))
+      )
+        break;
+    }
+    closing = log.close();
+    await log.close();
+    assert.deepEqual(await clientsOf(log.key), [], "the second close waited for the connections too");
+    await tail.close();
+    await assert.rejects(log.append({ n: "2" }), { code: "CLOSED" });
+    assert.throws(() => log.tail("$", () => {}), { code: "CLOSED" });
+  } finally {
+    await (closing ?? log.close());
+  }
+});
+
+test(
+  "close while Redis is unreachable ends the appends and tails waiting for the first connection with CLOSED at once",
+  { timeout: 60_000 },
+  async () => {
+    const gone = await RedisServer.start();
+    await gone.kill();
+    // Waits far longer than the test may run: only close can end them.
+    let refused = 0;
+    let onRefused = () => {};
+    const log = createRedisLog({
+      redis: gone.url,
+      key: "gone",
+      timeoutMs: 600_000,
+      backoff: { initialMs: 20, maxMs: 40 },
+      onConnectionError: () => onRefused(),
+    });
+    try {
+      const tail = log.tail("$", () => {});
+      const appended = log.append({ n: "1" });
+      const started = tail.started();
+      appended.catch(() => {});
+      started.catch(() => {});
+      // Refused a few times: the connections are between two attempts, as they are most of the time.
+      await new Promise<void>((resolve) => {
+        onRefused = () => ++refused >= 4 && resolve();
+      });
+      await log.close();
+      await assert.rejects(appended, { code: "CLOSED" });
+      await assert.rejects(started, { code: "CLOSED" });
+    } finally {
+      await log.close();
+      await gone.stop();
+    }
+  },
+);
+
+const CLOSE_ALL = new URL("./fixtures/close-all.ts", import.meta.url).pathname;
+
+test("a process whose logs are all closed ends by itself, whether Redis was up, unreachable or not answering, with close called twice at once", async (t) => {
+  const down = await RedisServer.start();
+  t.after(() => down.stop());
+  await down.kill();
+  const frozen = await RedisServer.start();
+  t.after(() => frozen.stop());
+  frozen.pause();
+  const child = fork(CLOSE_ALL, [server.url, down.url, frozen.url], {
+    execArgv: ["--conditions=ssekit-source", "--import", "tsx"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  // A bound for a hang (the process normally ends within seconds), not a measure of speed.
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ended = await Promise.race([
+      once(child, "exit").then(([code]) => code as number | null),
+      new Promise<"running">((resolve) => {
+        timer = setTimeout(() => resolve("running"), 60_000);
+      }),
+    ]);
+    assert.notEqual(ended, "running", `the process did not end by itself after closing its logs:\n${output}`);
+    assert.equal(ended, 0, output);
+    assert.deepEqual(output.trim().split("\n"), ["live: true", "down: true", "frozen: true"], output);
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGKILL");
   }
 });
