@@ -202,8 +202,8 @@ test("Redis down: broadcast rejects, sessions stay open; back up: both instances
   const b = redisChannelBus(options);
   const one = createChannel({ bus: a });
   const two = createChannel({ bus: b });
-  await Promise.all([one.ready(), two.ready()]);
   try {
+    await Promise.all([one.ready(), two.ready()]);
     const onA = join(one);
     const onB = join(two);
     await one.broadcast({ data: "before" });
