@@ -572,12 +572,12 @@ test(
   async () => {
     const gone = await RedisServer.start();
     await gone.kill();
-    // Waits far longer than the test may run: only close can end them.
     let refused = 0;
     let onRefused = () => {};
     const log = createRedisLog({
       redis: gone.url,
       key: "gone",
+      // Appends and tails wait for a connection far longer than the test may run: only close can end them.
       timeoutMs: 600_000,
       backoff: { initialMs: 20, maxMs: 40 },
       onConnectionError: () => onRefused(),
