@@ -8,11 +8,16 @@ import { RedisServer } from "../../packages/redis/test/support/redis-server.js";
 const SERVER = new URL("./server.ts", import.meta.url).pathname;
 
 /** Starts the example as its own process, as the comment at its top says, and reads its port. */
-async function instance(redisUrl: string): Promise<{ child: ChildProcess; url: string }> {
+async function instance(
+  redisUrl: string,
+  children: ChildProcess[],
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ["--conditions=ssekit-source", "--import", "tsx", SERVER], {
     env: { ...process.env, PORT: "0", REDIS_URL: redisUrl },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  // Stopped by the test's finally even when it never listens, or the other instance fails.
+  children.push(child);
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -52,8 +57,7 @@ test(
     const children: ChildProcess[] = [];
     const sources: EventSource[] = [];
     try {
-      const [one, two] = await Promise.all([instance(redis.url), instance(redis.url)]);
-      children.push(one.child, two.child);
+      const [one, two] = await Promise.all([instance(redis.url, children), instance(redis.url, children)]);
       const onOne = prices(one.url);
       const onTwo = prices(two.url);
       sources.push(onOne.source, onTwo.source);

@@ -46,12 +46,13 @@ export function connect(
 }
 
 /** The wait of each connection not ready yet, shared by every caller that waits meanwhile. */
-const waiting = new WeakMap<Redis, Promise<void>>();
+const waiting = new WeakMap<Redis, { readonly promise: Promise<void>; stop(error: Error): void }>();
 
 /**
- * Resolves once `redis` is ready, or rejects when it ends or `timeoutMs` passes. Callers waiting at
- * the same time share one wait (and the first one's time limit), so a burst of appends before the
- * connection is up adds two listeners, not two per append.
+ * Resolves once `redis` is ready, or rejects when it ends, when `closeConnection` closes it, or
+ * when `timeoutMs` passes. Callers waiting at the same time share one wait (and the first one's
+ * time limit), so a burst of appends before the connection is up adds two listeners, not two per
+ * append.
  */
 export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
@@ -60,18 +61,20 @@ export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
     wait = waitForReady(redis, timeoutMs);
     waiting.set(redis, wait);
     const forget = () => waiting.delete(redis);
-    wait.then(forget, forget);
+    wait.promise.then(forget, forget);
   }
-  return wait;
+  return wait.promise;
 }
 
-function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
+function waitForReady(redis: Redis, timeoutMs: number): { promise: Promise<void>; stop(error: Error): void } {
+  let stop: (error: Error) => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`not connected within ${timeoutMs} ms`)), timeoutMs);
     const onReady = () => done();
     const onEnd = () => done(new Error("the connection was closed"));
     redis.on("ready", onReady);
     redis.on("end", onEnd);
+    stop = done;
     function done(error?: Error) {
       clearTimeout(timer);
       redis.off("ready", onReady);
@@ -80,6 +83,32 @@ function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
       else resolve();
     }
   });
+  return { promise, stop };
+}
+
+/**
+ * Closes `redis` for good and resolves once its socket is closed (Redis has let the client go):
+ * with QUIT when `quit` is set and the connection is up (commands sent before are answered
+ * first), else at once. Whoever waits for it to be ready is answered "closed" now, and a
+ * reconnection pending (Redis unreachable) is cancelled, so nothing of it outlives the call.
+ */
+export async function closeConnection(redis: Redis, quit: boolean): Promise<void> {
+  waiting.get(redis)?.stop(new Error("the connection was closed"));
+  if (redis.status === "end") return;
+  const ended = new Promise<void>((resolve) => redis.once("end", () => resolve()));
+  if (quit && redis.status === "ready") {
+    try {
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    }
+  } else {
+    redis.disconnect();
+  }
+  // Between two attempts to reconnect there is no socket, and ioredis does not end the connection
+  // when told to stop then: the attempt it had planned is cancelled, which is all there is to do.
+  if (redis.status === "reconnecting") return;
+  await ended;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import { Batcher, type PendingAppend } from "./batch.js";
-import { type Backoff, connect, type RedisConnection, whenReady } from "./connection.js";
+import { type Backoff, closeConnection, connect, type RedisConnection, whenReady } from "./connection.js";
 import {
   asBuffer,
   asString,
@@ -106,6 +106,7 @@ export class RedisLog<V extends FieldValue = string> {
   readonly #batcher = new Batcher((batch) => this.#appendBatch(batch));
   #everReady = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
   /** How many batches were sent so far: tells whether one was sent after a given one. */
   #sentBatches = 0;
 
@@ -172,6 +173,7 @@ export class RedisLog<V extends FieldValue = string> {
     try {
       await whenReady(writer, this.#source.timeoutMs);
     } catch (error) {
+      if (this.#closed) throw new RedisLogError("CLOSED", `${what}: the log is closed`);
       throw failure(error, false, what);
     }
     return writer;
@@ -382,20 +384,20 @@ export class RedisLog<V extends FieldValue = string> {
     return tail;
   }
 
-  /** Closes every tail and the appending connection; appends already sent have been answered. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#tails].map((tail) => tail.close()));
-    if (this.#writer.status === "ready") {
-      try {
-        await this.#writer.quit();
-      } catch {
-        this.#writer.disconnect();
-      }
-    } else {
-      this.#writer.disconnect();
+  /**
+   * Closes every tail and the appending connection, and resolves once their sockets are closed:
+   * appends already sent have been answered, appends still waiting for a connection reject with
+   * `CLOSED`, and nothing reconnects afterwards. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      this.#closing = Promise.all([
+        ...[...this.#tails].map((tail) => tail.close()),
+        closeConnection(this.#writer, true),
+      ]).then(() => undefined);
     }
+    return this.#closing;
   }
 }
 

@@ -8,7 +8,7 @@
  * Not responsible for appending or for what the handler does with the entries.
  */
 import type { Redis } from "ioredis";
-import { type Backoff, backoffDelay, whenReady } from "./connection.js";
+import { type Backoff, backoffDelay, closeConnection, whenReady } from "./connection.js";
 import { type Decode, type FieldValue, type LogEntry, replyText, toEntries } from "./entries.js";
 import { RedisLogError } from "./errors.js";
 import { compareIds } from "./ids.js";
@@ -46,7 +46,9 @@ export class Tail<V extends FieldValue = string> {
   #closed = false;
   #startError: Error | undefined;
   #startWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Ends the loop's current wait (a backoff, or the end of the log from the log's connection) on close. */
   #wake: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
   readonly #done: Promise<void>;
 
   /** @internal Tails are made by `RedisLog.tail`. */
@@ -82,15 +84,19 @@ export class Tail<V extends FieldValue = string> {
     return new Promise((resolve, reject) => this.#startWaiters.push({ resolve, reject }));
   }
 
-  /** Stops following and closes the tail's connection; resolves when the loop has ended. */
-  async close(): Promise<void> {
-    if (!this.#closed) {
+  /**
+   * Stops following and closes the tail's connection (an XREAD waiting on it is cut short, a
+   * reconnection pending is cancelled); resolves once the loop has ended and the connection is
+   * closed. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
       this.#closed = true;
       this.#wake?.();
       this.#settleStart(new RedisLogError("CLOSED", "the tail is closed"));
-      this.#redis.disconnect();
+      this.#closing = Promise.all([closeConnection(this.#redis, false), this.#done]).then(() => undefined);
     }
-    await this.#done;
+    return this.#closing;
   }
 
   /**
@@ -106,6 +112,22 @@ export class Tail<V extends FieldValue = string> {
     if (last === undefined) return;
     this.#position = last.id;
     this.#deliver(entries);
+  }
+
+  /**
+   * `promise`, or the tail's CLOSED error once it is closed: the end of the log comes through the
+   * log's connection, which may wait for its first connection long after this tail is closed.
+   */
+  async #unlessClosed<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        this.#wake = () => reject(new RedisLogError("CLOSED", "the tail is closed"));
+        if (this.#closed) this.#wake();
+        promise.then(resolve, reject);
+      });
+    } finally {
+      this.#wake = undefined;
+    }
   }
 
   #deliver(entries: readonly LogEntry<V>[]): void {
@@ -133,7 +155,7 @@ export class Tail<V extends FieldValue = string> {
       try {
         if (this.#redis.status !== "ready") await whenReady(this.#redis, source.timeoutMs);
         if (this.#position === undefined) {
-          this.#position = await source.resolveEnd();
+          this.#position = await this.#unlessClosed(source.resolveEnd());
           this.#settleStart();
         }
         const reply = await this.#redis.callBuffer(

@@ -14,6 +14,17 @@ async function stopAll(apps: readonly App[], clients: readonly Client[], redis: 
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
+/** Starts `count` apps on `key`, each put in `apps` as soon as it listens: `finally` stops every one that started, whatever happened to the others. */
+async function startApps(apps: App[], count: number, url: string, key: string): Promise<void> {
+  const started = await Promise.allSettled(
+    range(0, count).map(async () => {
+      apps.push(await App.start(url, key));
+    }),
+  );
+  const failed = started.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 for (const count of [2, 3]) {
   test(
     `${count} app processes: clients on each get every broadcast once, in one order, with the same ids; poll agrees`,
@@ -25,7 +36,7 @@ for (const count of [2, 3]) {
       try {
         redis = await RedisServer.start();
         const url = redis.url;
-        apps.push(...(await Promise.all(range(0, count).map(() => App.start(url, "ticks")))));
+        await startApps(apps, count, url, "ticks");
         for (const app of apps) {
           for (const kind of ["eventsource", "ssekit"] as const) {
             clients.push(
@@ -85,7 +96,7 @@ test(
     try {
       redis = await RedisServer.start();
       const url = redis.url;
-      apps.push(await App.start(url, "resume"), await App.start(url, "resume"));
+      await startApps(apps, 2, url, "resume");
       const [a, b] = apps as [App, App];
       const first = new Client(
         "eventsource",
@@ -132,7 +143,7 @@ test(
     try {
       redis = await RedisServer.start({ appendonly: true });
       const url = redis.url;
-      apps.push(await App.start(url, "outage"), await App.start(url, "outage"));
+      await startApps(apps, 2, url, "outage");
       for (const app of apps) {
         for (const kind of ["eventsource", "ssekit"] as const) {
           clients.push(
@@ -186,7 +197,7 @@ test(
     try {
       redis = await RedisServer.start();
       const url = redis.url;
-      apps.push(await App.start(url, "failover"), await App.start(url, "failover"));
+      await startApps(apps, 2, url, "failover");
       const [a, b] = apps as [App, App];
       // Each client goes to a while it answers, else to b: a load balancer's view.
       for (const kind of ["eventsource", "ssekit"] as const) {

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { fork } from "node:child_process";
+import { once } from "node:events";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
 import {
@@ -159,30 +161,23 @@ test("with idField, a taken event id is refused atomically and resolves to its e
 
 test("appends made in one turn go in one batch, each refused or accepted as if alone, in call order, trimmed exactly", async () => {
   const log = createRedisLog({ redis: server.url, key: key(), idField: "eid", maxLength: 50 });
-  const monitor = await admin.monitor();
   try {
     await log.append({ eid: "warm-up", data: "0" });
-    // The monitor reports commands in the order Redis ran them: count the scripts run between two markers.
-    const calls: string[] = [];
-    let counting = false;
-    const seen = (marker: string) =>
-      new Promise<void>((resolve) => {
-        monitor.on("monitor", (_time: string, args: string[]) => {
-          if (args[0]?.toUpperCase() === "ECHO" && args[1] === marker) resolve();
-        });
-      });
-    monitor.on("monitor", (_time: string, args: string[]) => {
-      const command = args[0]?.toUpperCase() ?? "";
-      if (command === "ECHO") counting = args[1] === "batch-start";
-      else if (counting && command.startsWith("EVAL")) calls.push(command);
-    });
-    const started = seen("batch-start");
-    await admin.echo("batch-start");
-    await started;
+    // Redis's own count of the scripts it ran (no client of this file runs one meanwhile). Not
+    // MONITOR: ioredis enters monitoring mode a microtask after MONITOR's answer, so a command
+    // that Redis reports in the same read as that answer is taken for a reply to nothing
+    // ("Command queue state error") and the monitoring connection is left reconnecting.
+    const before = await scriptCalls();
     // 120 appends in one turn: ids repeat every 40 (so every third one is a duplicate of one made
     // earlier in the same batch), and the batch is longer than the log keeps.
     const settled = await Promise.allSettled(
       Array.from({ length: 120 }, (_, n) => log.append({ eid: `e-${n % 80}`, data: String(n) })),
+    );
+    const after = await scriptCalls();
+    assert.deepEqual(
+      { evalsha: after.evalsha - before.evalsha, eval: after.eval - before.eval },
+      { evalsha: 1, eval: 0 },
+      "one script call for the whole turn",
     );
     const accepted = settled.flatMap((r, n) => (r.status === "fulfilled" ? [[n, r.value] as const] : []));
     assert.deepEqual(
@@ -201,10 +196,6 @@ test("appends made in one turn go in one batch, each refused or accepted as if a
       const [prevMs, prevSeq] = order(ids[n - 1] ?? "");
       assert.ok(ms > prevMs || (ms === prevMs && seq > prevSeq), "entry ids increase in call order");
     }
-    const ended = seen("batch-end");
-    await admin.echo("batch-end");
-    await ended;
-    assert.deepEqual(calls, ["EVALSHA"], "one script call for the whole turn");
     // Trimmed exactly to the newest 50, with the index of the trimmed ones gone.
     const kept = await log.read(START, 100);
     assert.equal(kept.kind, "trimmed");
@@ -216,10 +207,17 @@ test("appends made in one turn go in one batch, each refused or accepted as if a
     assert.equal(await log.find("e-29"), undefined);
     assert.equal(await log.find("e-30"), ids[30]);
   } finally {
-    monitor.disconnect();
     await log.close();
   }
 });
+
+/** How many EVALSHA and EVAL commands Redis has run so far, from every client (INFO commandstats). */
+async function scriptCalls(): Promise<{ evalsha: number; eval: number }> {
+  const info = await admin.info("commandstats");
+  const calls = (command: string) =>
+    Number(info.match(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m"))?.[1] ?? 0);
+  return { evalsha: calls("evalsha"), eval: calls("eval") };
+}
 
 test("Buffer values round-trip byte for byte with buffers: true", async () => {
   const log = createRedisLog({ redis: server.url, key: key(), buffers: true });
@@ -527,5 +525,117 @@ test("after Redis restarts without its script cache, appends in flight together 
   } finally {
     await log.close();
     await durable.stop();
+  }
+});
+
+/** The clients connected to the test server whose name ends with `:key` (the log names its connections so). */
+async function clientsOf(key: string): Promise<string[]> {
+  const list = String(await admin.call("CLIENT", "LIST"));
+  return list
+    .split("\n")
+    .map((line) => line.match(/ name=(\S*) /)?.[1] ?? "")
+    .filter((name) => name.endsWith(`:${key}`));
+}
+
+test("close cuts a tail's XREAD BLOCK short and resolves once no connection of the log is left; a second close resolves the same way", async () => {
+  const log = createRedisLog({ redis: server.url, key: key(), blockMs: 600_000 });
+  let closing: Promise<void> | undefined;
+  try {
+    const tail = log.tail("$", () => {});
+    await tail.started();
+    await log.append({ n: "1" });
+    assert.deepEqual((await clientsOf(log.key)).sort(), [`ssekit-log:${log.key}`, `ssekit-tail:${log.key}`]);
+    // Wait (on Redis's word, not a sleep) until the tail's XREAD is blocked.
+    for (;;) {
+      const list = String(await admin.call("CLIENT", "LIST"));
+      if (
+        list
+          .split("\n")
+          .some((line) => line.includes(` name=ssekit-tail:${log.key} `) && / flags=b /.test(line))
+      )
+        break;
+    }
+    closing = log.close();
+    await log.close();
+    assert.deepEqual(await clientsOf(log.key), [], "the second close waited for the connections too");
+    await tail.close();
+    await assert.rejects(log.append({ n: "2" }), { code: "CLOSED" });
+    assert.throws(() => log.tail("$", () => {}), { code: "CLOSED" });
+  } finally {
+    await (closing ?? log.close());
+  }
+});
+
+test(
+  "close while Redis is unreachable ends the appends and tails waiting for the first connection with CLOSED at once",
+  { timeout: 60_000 },
+  async () => {
+    const gone = await RedisServer.start();
+    await gone.kill();
+    let refused = 0;
+    let onRefused = () => {};
+    const log = createRedisLog({
+      redis: gone.url,
+      key: "gone",
+      // Appends and tails wait for a connection far longer than the test may run: only close can end them.
+      timeoutMs: 600_000,
+      backoff: { initialMs: 20, maxMs: 40 },
+      onConnectionError: () => onRefused(),
+    });
+    try {
+      const tail = log.tail("$", () => {});
+      const appended = log.append({ n: "1" });
+      const started = tail.started();
+      appended.catch(() => {});
+      started.catch(() => {});
+      // Refused a few times: the connections are between two attempts, as they are most of the time.
+      await new Promise<void>((resolve) => {
+        onRefused = () => ++refused >= 4 && resolve();
+      });
+      await log.close();
+      await assert.rejects(appended, { code: "CLOSED" });
+      await assert.rejects(started, { code: "CLOSED" });
+    } finally {
+      await log.close();
+      await gone.stop();
+    }
+  },
+);
+
+const CLOSE_ALL = new URL("./fixtures/close-all.ts", import.meta.url).pathname;
+
+test("a process whose logs are all closed ends by itself, whether Redis was up, unreachable or not answering, with close called twice at once", async (t) => {
+  const down = await RedisServer.start();
+  t.after(() => down.stop());
+  await down.kill();
+  const frozen = await RedisServer.start();
+  t.after(() => frozen.stop());
+  frozen.pause();
+  const child = fork(CLOSE_ALL, [server.url, down.url, frozen.url], {
+    execArgv: ["--conditions=ssekit-source", "--import", "tsx"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  // A bound for a hang (the process normally ends within seconds), not a measure of speed.
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ended = await Promise.race([
+      once(child, "exit").then(([code]) => code as number | null),
+      new Promise<"running">((resolve) => {
+        timer = setTimeout(() => resolve("running"), 60_000);
+      }),
+    ]);
+    assert.notEqual(ended, "running", `the process did not end by itself after closing its logs:\n${output}`);
+    assert.equal(ended, 0, output);
+    assert.deepEqual(output.trim().split("\n"), ["live: true", "down: true", "frozen: true"], output);
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGKILL");
   }
 });

@@ -30,6 +30,7 @@ export class RedisRegistry {
   readonly #options: RegistryOptions;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -50,6 +51,8 @@ export class RedisRegistry {
   /** Registers this node, then beats every third of `nodeTimeoutMs`. */
   async start(): Promise<void> {
     await this.#beat();
+    // Closed while the first beat was on its way: no timer left behind.
+    if (this.#closed) return;
     const every = Math.max(100, Math.floor(this.#options.nodeTimeoutMs / 3));
     // A failed beat is retried at the next one; the transport reports Redis's health.
     this.#timer = setInterval(() => void this.#beat().catch(() => undefined), every);
@@ -118,19 +121,30 @@ export class RedisRegistry {
     await redis.multi().del(hash).srem(this.#nodes, node).exec();
   }
 
-  /** Stops beating; a node that stops on purpose removes its own subscriptions at once (with their events). */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stops beating; a node that stops on purpose removes its own subscriptions at once (with their
+   * events). Resolves once the connection is closed (QUIT answered, or a reconnection pending
+   * cancelled); calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    const redis = this.#redis;
     try {
-      if (this.#redis.status === "ready") {
-        await this.#redis.del(this.#key("node", this.#options.nodeId));
+      if (redis.status === "ready") {
+        await redis.del(this.#key("node", this.#options.nodeId));
         await this.#reap(this.#options.nodeId);
+        await redis.quit();
+        return;
       }
     } catch {
       // Redis is away: the other nodes remove them once this node's key expires.
     }
-    this.#redis.disconnect();
+    redis.disconnect();
   }
 }

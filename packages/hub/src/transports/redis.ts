@@ -96,6 +96,7 @@ export class RedisTransport implements Transport {
   /** The id of the newest history entry the tail delivered: the position of this node's subscription events. */
   #newestId = "earliest";
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: RedisTransportOptions) {
     const prefix = options.key ?? "ssekit-hub";
@@ -401,8 +402,13 @@ export class RedisTransport implements Transport {
     return { ok: true };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Closes every connection of this node; calling it again returns the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     // A node that stops on purpose removes its subscriptions at once (with their events) instead
     // of leaving them to the others' dead-node timeout.

@@ -266,8 +266,10 @@ describe("ssekit hub --workers", () => {
     assert.match(cli.stderr(), /--workers: 2 workers need a shared transport.*--store/);
   });
 
-  test("two workers on one port act as one hub: every subscriber gets every update, the subscriptions API lists them all, a dead worker is replaced", async () => {
+  test("two workers on one port act as one hub: every subscriber gets every update, the subscriptions API lists them all, a dead worker is replaced", async (t) => {
     const redis = await RedisServer.start();
+    // Also when the hub fails to start, before the test's own finally.
+    t.after(() => redis.stop());
     const collectors: Collector[] = [];
     const hub = await startHub([...hubArgs(`${redis.url}?key=workers-${randomUUID()}`), "--workers", "2"]);
     try {

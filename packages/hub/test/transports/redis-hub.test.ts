@@ -113,25 +113,33 @@ describe("Redis transport", () => {
     }
   });
 
-  test("subscription events that could not be sent while Redis was down are sent, in order, when it is back", async () => {
+  test("subscription events that could not be sent while Redis was down are sent, in order, when it is back", async (t) => {
     const own = await RedisServer.start({ appendonly: true });
+    // Also when something fails before the test's own finally: no server, hub or connection left behind.
+    t.after(() => own.stop());
     const store = `${own.url}?key=outage-events`;
     const a = await startHub({ anonymous: true, store });
+    t.after(() => a.hub.close());
     const transport = new RedisTransport({
       redis: own.url,
       key: "outage-events",
       maxEvents: 1000,
       maxAgeMs: 0,
     });
+    t.after(() => transport.close());
     const b = await startHub({ anonymous: true, transport });
+    t.after(() => b.hub.close());
     const jwt = await token({ subscribe: [SUBSCRIPTIONS] });
     const watcher = new Collector(`${a.endpoint}?topic=${encodeURIComponent(SUBSCRIPTIONS)}`, { jwt });
     const seen = (topic: string, active: boolean) => (events: readonly { data: string }[]) =>
       events.findIndex((e) => e.data.includes(`"active":${active}`) && e.data.includes(topic));
-    const gone = new Collector(`${b.endpoint}?topic=/gone`);
+    let gone: Collector | undefined;
     let during: Collector | undefined;
     try {
+      // Subscription events are live only: the one that watches them must be subscribed before
+      // the subscriber it watches arrives, or that one's "active" event is gone before it is.
       await watcher.opened();
+      gone = new Collector(`${b.endpoint}?topic=/gone`);
       await gone.opened();
       await watcher.until((events) => seen("/gone", true)(events) >= 0);
       await own.kill();
@@ -161,18 +169,22 @@ describe("Redis transport", () => {
       assert.equal(watcher.opens, 1, "the watcher's stream stayed open through the outage");
     } finally {
       watcher.close();
-      gone.close();
+      gone?.close();
       during?.close();
       await Promise.all([a.hub.close(), b.hub.close()]);
       await own.stop();
     }
   });
 
-  test("after a Redis restart that lost everything, each node registers its subscriptions again and the hub goes on", async () => {
+  test("after a Redis restart that lost everything, each node registers its subscriptions again and the hub goes on", async (t) => {
     const own = await RedisServer.start();
+    // Also when something fails before the test's own finally: no server or hub left behind.
+    t.after(() => own.stop());
     const store = `${own.url}?key=lost&nodeTimeoutMs=600`;
     const a = await startHub({ anonymous: true, store });
+    t.after(() => a.hub.close());
     const b = await startHub({ anonymous: true, store });
+    t.after(() => b.hub.close());
     const admin = await token({ subscribe: [SUBSCRIPTIONS] });
     const listed = async (hub: Started) => {
       const response = await fetch(`${hub.url}/.well-known/mercure/subscriptions`, {

@@ -119,4 +119,34 @@ describe("Redis transport", () => {
       await Promise.all(nodes.map((node) => node.close()));
     }
   });
+  test("close leaves no connection of the node behind, its following tails included, and a second close resolves only then too", async () => {
+    const key = `hub-${randomUUID()}`;
+    const transport = open(key);
+    const admin = connectRedis(redis.url, "test-admin");
+    let closing: Promise<void> | undefined;
+    try {
+      await once(admin, "ready");
+      const named = async () =>
+        String(await admin.call("CLIENT", "LIST"))
+          .split("\n")
+          .map((line) => line.match(/ name=(\S*) /)?.[1] ?? "")
+          .filter((name) => name.includes(key))
+          .sort();
+      await follow(transport);
+      await transport.append({ id: "one", topics: ["/a"], data: "x", private: false });
+      assert.deepEqual(await named(), [
+        `ssekit-hub-registry:${key}`,
+        `ssekit-log:${key}:events`,
+        `ssekit-log:${key}:history`,
+        `ssekit-tail:${key}:events`,
+        `ssekit-tail:${key}:history`,
+      ]);
+      closing = transport.close();
+      await transport.close();
+      assert.deepEqual(await named(), [], "every connection closed once close resolved");
+    } finally {
+      admin.disconnect();
+      await (closing ?? transport.close());
+    }
+  });
 });
