@@ -110,8 +110,13 @@ export class RedisLog<V extends FieldValue = string> {
   /** How many batches were sent so far: tells whether one was sent after a given one. */
   #sentBatches = 0;
 
-  /** @internal Made by `createRedisLog`. */
-  constructor(options: RedisLogOptions, decode: Decode<V>) {
+  /** @internal Logs are made by `createRedisLog`. */
+  static open<V extends FieldValue>(options: RedisLogOptions, decode: Decode<V>): RedisLog<V> {
+    return new RedisLog<V>(options, decode);
+  }
+
+  // Private, so that the published types do not offer `new RedisLog()`.
+  private constructor(options: RedisLogOptions, decode: Decode<V>) {
     if (typeof options.key !== "string" || options.key === "") {
       throw new RedisLogError("INVALID_OPTION", "key must be a non-empty string (the stream's Redis key)");
     }
@@ -379,7 +384,7 @@ export class RedisLog<V extends FieldValue = string> {
     if (this.#closed) throw new RedisLogError("CLOSED", "tail: the log is closed");
     // No command timeout here: an XREAD BLOCK waits on purpose.
     const redis = this.#connect("tail", {});
-    const tail = new Tail<V>(this.#source, redis, from === "$" ? undefined : from, handler, options);
+    const tail = Tail.open<V>(this.#source, redis, from === "$" ? undefined : from, handler, options);
     this.#tails.add(tail);
     return tail;
   }
@@ -412,5 +417,7 @@ export function createRedisLog(options: RedisLogOptions & { readonly buffers?: f
 export function createRedisLog(
   options: RedisLogOptions & { readonly buffers?: boolean },
 ): RedisLog<string> | RedisLog<Buffer> {
-  return options.buffers ? new RedisLog<Buffer>(options, asBuffer) : new RedisLog<string>(options, asString);
+  return options.buffers
+    ? RedisLog.open<Buffer>(options, asBuffer)
+    : RedisLog.open<string>(options, asString);
 }

@@ -52,7 +52,18 @@ export class Tail<V extends FieldValue = string> {
   readonly #done: Promise<void>;
 
   /** @internal Tails are made by `RedisLog.tail`. */
-  constructor(
+  static open<V extends FieldValue>(
+    source: TailSource<V>,
+    redis: Redis,
+    from: string | undefined,
+    handler: (entries: readonly LogEntry<V>[]) => void,
+    options: TailOptions,
+  ): Tail<V> {
+    return new Tail<V>(source, redis, from, handler, options);
+  }
+
+  // Private, so that the published types do not offer `new Tail()`.
+  private constructor(
     source: TailSource<V>,
     redis: Redis,
     from: string | undefined,
