@@ -74,8 +74,17 @@ export async function publishAtRate(
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
-  await Promise.all(pending);
+  // Answers still owed get 10 s; then their connections are closed, which fails them.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(pending),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 10_000);
+    }),
+  ]);
+  clearTimeout(timer);
   connections.close();
+  await Promise.all(pending);
   return { sent, acknowledged, failed, firstError };
 }
 
