@@ -410,7 +410,7 @@ export async function capacityTable(quick: boolean): Promise<Table> {
     ],
     rows: capacityRows,
     notes: [
-      `A closed loop over 64 raw keep-alive TCP connections for ${quick ? 1 : 5} s per round (${rounds} round${rounds > 1 ? "s" : ""}, alternating the servers), round-robin over 1,000 topics: each connection sends its next publish when the previous one is answered. The fan-out tables publish the same raw requests, at a given rate instead of in a closed loop.`,
+      `A closed loop over 64 raw keep-alive TCP connections for ${quick ? 1 : 5} s per round (${rounds} round${rounds > 1 ? "s" : ""}, alternating the servers), round-robin over 1,000 topics: each connection sends its next publish when the previous one is answered. The fan-out tables publish through node:http, which costs the generator more per request than either server, so their own-topics figures stop at what the generator can send; this table is the servers' own ceiling.`,
       `Every server gets the same request: a Mercure form POST (\`topic\` and \`data\`) with a publisher JWT. The hub verifies the token (cached after the first), validates, appends to its store (SQLite: committed, group commit per event-loop turn) and answers the event id; the ${BARE} (bench/hub/form-server.ts) only reads the form fields and answers an id, in a node process started the same way.`,
       ...capacityNotes,
     ],

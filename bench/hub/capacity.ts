@@ -2,8 +2,9 @@
  * Publish capacity of a server with no subscribers: a closed loop over raw keep-alive TCP
  * connections, each sending its next publish as soon as the previous one is answered, for a fixed
  * time. Raw sockets instead of node:http keep the generator's own cost per request low, so the
- * figure is the server's and not the generator's (the fan-out runs' publisher writes raw requests
- * too, at a given rate). Not responsible for starting servers or for latency.
+ * figure is the server's and not the generator's (the fan-out runs publish through node:http,
+ * whose client tops out at about 20,000 requests/s on a shared 2-core machine). Not responsible for
+ * starting servers or for latency.
  */
 import { connect } from "node:net";
 import type { Target } from "./target.js";
@@ -15,7 +16,7 @@ export interface CapacityResult {
 }
 
 /** Length of the first complete response in `buffer` (headers and Content-Length body), or -1. */
-export function responseLength(buffer: string): number {
+function responseLength(buffer: string): number {
   const headEnd = buffer.indexOf("\r\n\r\n");
   if (headEnd === -1) return -1;
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(buffer.slice(0, headEnd));
