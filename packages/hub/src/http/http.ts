@@ -171,7 +171,7 @@ export function readBody(req: HubRequest, limit: number, timeoutMs: number): Pro
       if (size > limit) {
         done();
         req.resume();
-        reject(tooLarge(limit));
+        reject(new HttpError(413, `the body is larger than ${limit} bytes, the most this hub accepts`));
         return;
       }
       chunks.push(chunk);
@@ -207,10 +207,6 @@ const EMPTY_BODY = Buffer.alloc(0);
  */
 function isBuffered(req: HubRequest, length: number): req is IncomingMessage {
   return !("stream" in req) && req.readableFlowing === null && req.readableLength === length;
-}
-
-function tooLarge(limit: number): HttpError {
-  return new HttpError(413, `the body is larger than ${limit} bytes, the most this hub accepts`);
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {

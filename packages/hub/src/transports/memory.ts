@@ -7,7 +7,7 @@
  * the publishes read in one turn are answered together too, one burst of writes, instead of one
  * write between each request's work, which wakes the publisher's process once per answer.
  */
-import { AppendBatch, type PendingAppend } from "./append-batch.js";
+import { AppendBatch, type PendingAppend, settleBatch } from "./append-batch.js";
 import {
   type AfterResult,
   DuplicateIdError,
@@ -44,26 +44,19 @@ export class MemoryStore implements Store {
    */
   #store(batch: readonly PendingAppend[]): void {
     const time = Date.now();
-    const results: (StoredUpdate | DuplicateIdError)[] = [];
-    const appended: StoredUpdate[] = [];
+    const outcomes: (StoredUpdate | DuplicateIdError)[] = [];
     for (const { update } of batch) {
       const taken = this.#ids.get(update.id);
       if (taken !== undefined) {
-        results.push(new DuplicateIdError(update.id, this.#log[this.#indexOf(taken)]));
+        outcomes.push(new DuplicateIdError(update.id, this.#log[this.#indexOf(taken)]));
         continue;
       }
       const stored = storedUpdate(update, this.#nextSeq++, time);
       this.#log.push(stored);
       this.#ids.set(stored.id, stored.seq);
-      results.push(stored);
-      appended.push(stored);
+      outcomes.push(stored);
     }
-    if (appended.length > 0) this.#onAppended?.(appended);
-    batch.forEach(({ resolve, reject }, i) => {
-      const result = results[i];
-      if (result instanceof DuplicateIdError) reject(result);
-      else if (result !== undefined) resolve(result);
-    });
+    settleBatch(batch, outcomes, this.#onAppended);
     // Keep the count bound without waiting for the background prune, in bulk to stay O(1) amortized.
     if (this.#log.length > this.limits.maxEvents + Math.max(16, this.limits.maxEvents >> 4))
       this.#pruneCount();

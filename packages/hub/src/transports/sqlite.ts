@@ -15,7 +15,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type Database from "better-sqlite3";
-import { AppendBatch, type PendingAppend } from "./append-batch.js";
+import { AppendBatch, type PendingAppend, settleBatch } from "./append-batch.js";
 import { Checkpointer, type CheckpointResult } from "./checkpointer.js";
 import {
   type AfterResult,
@@ -75,7 +75,7 @@ export interface SqliteStoreOptions extends HistoryLimits {
 /** The outcome of one row of a batch: its sequence number, or why it was refused. */
 type RowResult =
   | { readonly ok: true; readonly seq: number }
-  | { readonly ok: false; readonly error: unknown };
+  | { readonly ok: false; readonly error: DuplicateIdError };
 
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
@@ -181,18 +181,12 @@ export class SqliteStore implements Store {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    const stored = batch.map((pending, i) => {
+    const outcomes = batch.map((pending, i) => {
       const result = results[i];
-      return result?.ok === true ? storedUpdate(pending.update, result.seq, time) : undefined;
+      if (result === undefined) return new Error("the SQLite store lost an append");
+      return result.ok ? storedUpdate(pending.update, result.seq, time) : result.error;
     });
-    const appended = stored.filter((update) => update !== undefined);
-    if (appended.length > 0) this.#onAppended?.(appended);
-    batch.forEach((pending, i) => {
-      const update = stored[i];
-      const result = results[i];
-      if (update !== undefined) pending.resolve(update);
-      else pending.reject(result?.ok === false ? result.error : new Error("the SQLite store lost an append"));
-    });
+    settleBatch(batch, outcomes, this.#onAppended);
   }
 
   onAppended(listener: ((batch: readonly StoredUpdate[]) => void) | undefined): void {
